@@ -1,0 +1,179 @@
+// Package cli is clawwarden's command line: flags, subcommands, output, and
+// the mapping from errors to exit statuses (exit.go).
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawwarden/clawwarden/internal/config"
+)
+
+// Stdio holds the three standard streams.
+type Stdio struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// app is what every subcommand needs: streams, environment, locations and
+// the clock.
+type app struct {
+	stdio  Stdio
+	getenv func(string) string
+	env    config.Env
+	now    func() time.Time
+	argv0  string
+
+	paths    config.Paths
+	pathsErr error
+}
+
+// Paths returns the file locations, or the reason they cannot be computed.
+func (a *app) Paths() (config.Paths, error) { return a.paths, a.pathsErr }
+
+// printf writes a message line for people to stderr with the one prefix.
+func (a *app) printf(format string, args ...any) {
+	fmt.Fprintf(a.stdio.Err, "clawwarden: "+format+"\n", args...)
+}
+
+// Run runs clawwarden with the given argv (args[0] is the program name) and
+// returns the exit status. Invoked under the name "sudo" it acts as the shim.
+func Run(args []string, stdio Stdio) int {
+	a := &app{stdio: stdio, getenv: os.Getenv, now: time.Now}
+	if len(args) > 0 {
+		a.argv0 = args[0]
+	}
+	a.env = config.ReadEnv(a.getenv)
+	a.paths, a.pathsErr = config.Locate(a.getenv)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+
+	if len(args) > 0 && filepath.Base(args[0]) == "sudo" && shimMode != nil {
+		return shimMode(ctx, a, args[1:])
+	}
+	root := newRootCmd(a)
+	if len(args) > 1 {
+		root.SetArgs(args[1:])
+	} else {
+		root.SetArgs([]string{})
+	}
+	err := root.ExecuteContext(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		err = fmt.Errorf("%v: %w", err, errUsage)
+	}
+	if err != nil {
+		a.reportError(err)
+	}
+	return exitCode(err)
+}
+
+// shimMode is set by the shim's file when it is built in.
+var shimMode func(ctx context.Context, a *app, args []string) int
+
+// reportError prints err once with the clawwarden prefix, plus any hint.
+func (a *app) reportError(err error) {
+	var q *quietError
+	if errors.As(err, &q) {
+		return
+	}
+	msg := err.Error()
+	if errors.Is(err, errUsage) {
+		msg = strings.TrimPrefix(msg, "usage: ")
+		a.printf("%s", msg)
+		a.printf("hint: see 'clawwarden help' for usage")
+		return
+	}
+	a.printf("%s", msg)
+	var h *hintError
+	if errors.As(err, &h) {
+		for _, line := range h.hints {
+			fmt.Fprintf(a.stdio.Err, "clawwarden: hint: %s\n", line)
+		}
+	}
+}
+
+// quietError carries an exit status whose message was already printed.
+type quietError struct{ code int }
+
+func (e *quietError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// silent returns an error that sets the exit status without printing.
+func silent(code int) error { return withCode(code, &quietError{code: code}) }
+
+// hintError adds "hint:" lines that say what to do next.
+type hintError struct {
+	err   error
+	hints []string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+// withHint attaches hints to err.
+func withHint(err error, hints ...string) error {
+	if err == nil {
+		return nil
+	}
+	return &hintError{err: err, hints: hints}
+}
+
+// usageErr builds a usage error.
+func usageErr(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errUsage)
+}
+
+// subcommands lists the constructors of the top-level commands.
+var subcommands []func(*app) *cobra.Command
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "clawwarden",
+		Short: "Approval-first guard and security monitor for hosts that run OpenClaw agents",
+		Long: `clawwarden guards privileged commands run by AI agents (approval of the exact
+command, policy, scoped and expiring elevation, tamper-evident audit log),
+watches listening ports and outbound connections, and assesses the host and
+the OpenClaw configuration against ISO 27001:2022 and NIST CSF 2.0.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(a.stdio.Out)
+	root.SetErr(a.stdio.Err)
+	root.SetIn(a.stdio.In)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return fmt.Errorf("%v: %w", err, errUsage)
+	})
+	root.CompletionOptions.HiddenDefaultCmd = true
+	for _, mk := range subcommands {
+		root.AddCommand(mk(a))
+	}
+	return root
+}
+
+// noArgs is cobra.NoArgs with our usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr("%s takes no arguments, got %q", cmd.CommandPath(), args)
+	}
+	return nil
+}
+
+// exactArgs is cobra.ExactArgs with our usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErr("%s takes %d argument(s), got %d", cmd.CommandPath(), n, len(args))
+		}
+		return nil
+	}
+}

@@ -286,7 +286,14 @@ func Update(path string, fn func(old []byte) ([]byte, error)) error {
 // OpenAppend opens path for appending (creating it 0600 if needed) without
 // following symlinks, and checks the descriptor against the trust rules.
 func OpenAppend(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, FileMode)
+	if fi, err := os.Lstat(path); err == nil {
+		if err := checkInfo(path, fi, false); err != nil {
+			return nil, err
+		}
+	}
+	// O_NONBLOCK keeps a FIFO swapped in after the check from blocking the
+	// open; the descriptor check below then refuses it.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, FileMode)
 	if err != nil {
 		if isSymlinkErr(err) {
 			return nil, fmt.Errorf("%s: %w: is a symbolic link", path, ErrUnsafe)

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package approval
+
+import "golang.org/x/sys/unix"
+
+// flushInput discards pending terminal input (TIOCFLUSH with FREAD on BSDs
+// and macOS).
+func flushInput(fd int) { _ = unix.IoctlSetPointerInt(fd, unix.TIOCFLUSH, 1) }

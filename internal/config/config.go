@@ -101,22 +101,22 @@ func (p Paths) CycleLog() string { return filepath.Join(p.LogsDir, SkillName+"-a
 // Env is the set of environment variables clawwarden honours. The names and
 // meanings are those of the original skill.
 type Env struct {
-	RequirePolicyFiles       bool   // OPENCLAW_REQUIRE_POLICY_FILES=1: refuse when policy files are missing
-	RequireSessionID         bool   // OPENCLAW_REQUIRE_SESSION_ID=1: a task session id is mandatory
-	TaskSessionID            string // OPENCLAW_TASK_SESSION_ID
-	ApprovalToken            string // OPENCLAW_APPROVAL_TOKEN: must be typed at approval
-	UntrustedSource          bool   // OPENCLAW_UNTRUSTED_SOURCE=1
-	NotifyCmd                string // OPENCLAW_VIOLATION_NOTIFY_CMD
-	NotifyAllowlist          string // OPENCLAW_VIOLATION_NOTIFY_ALLOWLIST
-	NotifyState              string // OPENCLAW_VIOLATION_NOTIFY_STATE
-	RealSudo                 string // OPENCLAW_REAL_SUDO
-	Python3                  string // OPENCLAW_PYTHON3: accepted, unused (no Python runtime)
-	SkillDir                 string // OPENCLAW_CYBER_SKILL_DIR
-	AllowNoninteractiveSudo  bool   // OPENCLAW_ALLOW_NONINTERACTIVE_SUDO=1
-	PrivReason               string // OPENCLAW_PRIV_REASON
-	SkipPlistConfirm         bool   // OPENCLAW_SKIP_PLIST_CONFIRM=1
-	StateDir                 string // OPENCLAW_STATE_DIR (OpenClaw's own)
-	ConfigPath               string // OPENCLAW_CONFIG_PATH (OpenClaw's own)
+	RequirePolicyFiles      bool   // OPENCLAW_REQUIRE_POLICY_FILES=1: refuse when policy files are missing
+	RequireSessionID        bool   // OPENCLAW_REQUIRE_SESSION_ID=1: a task session id is mandatory
+	TaskSessionID           string // OPENCLAW_TASK_SESSION_ID
+	ApprovalToken           string // OPENCLAW_APPROVAL_TOKEN: must be typed at approval
+	UntrustedSource         bool   // OPENCLAW_UNTRUSTED_SOURCE=1
+	NotifyCmd               string // OPENCLAW_VIOLATION_NOTIFY_CMD
+	NotifyAllowlist         string // OPENCLAW_VIOLATION_NOTIFY_ALLOWLIST
+	NotifyState             string // OPENCLAW_VIOLATION_NOTIFY_STATE
+	RealSudo                string // OPENCLAW_REAL_SUDO
+	Python3                 string // OPENCLAW_PYTHON3: accepted, unused (no Python runtime)
+	SkillDir                string // OPENCLAW_CYBER_SKILL_DIR
+	AllowNoninteractiveSudo bool   // OPENCLAW_ALLOW_NONINTERACTIVE_SUDO=1
+	PrivReason              string // OPENCLAW_PRIV_REASON
+	SkipPlistConfirm        bool   // OPENCLAW_SKIP_PLIST_CONFIRM=1
+	StateDir                string // OPENCLAW_STATE_DIR (OpenClaw's own)
+	ConfigPath              string // OPENCLAW_CONFIG_PATH (OpenClaw's own)
 }
 
 // EnvVars lists every variable [ReadEnv] reads, for documentation and tests.

@@ -51,6 +51,9 @@ func (a *app) printf(format string, args ...any) {
 // returns the exit status. Invoked under the name "sudo" it acts as the shim.
 func Run(args []string, stdio Stdio) int {
 	a := &app{stdio: stdio, getenv: os.Getenv, now: time.Now}
+	if testNow != nil {
+		a.now = testNow
+	}
 	if len(args) > 0 {
 		a.argv0 = args[0]
 	}
@@ -70,13 +73,16 @@ func Run(args []string, stdio Stdio) int {
 	}
 	err := root.ExecuteContext(ctx)
 	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
-		err = fmt.Errorf("%v: %w", err, errUsage)
+		err = &usageError{msg: err.Error()}
 	}
 	if err != nil {
 		a.reportError(err)
 	}
 	return exitCode(err)
 }
+
+// testNow replaces the clock in test builds only (testclock.go).
+var testNow func() time.Time
 
 // shimMode is set by the shim's file when it is built in.
 var shimMode func(ctx context.Context, a *app, args []string) int
@@ -89,7 +95,6 @@ func (a *app) reportError(err error) {
 	}
 	msg := err.Error()
 	if errors.Is(err, errUsage) {
-		msg = strings.TrimPrefix(msg, "usage: ")
 		a.printf("%s", msg)
 		a.printf("hint: see 'clawwarden help' for usage")
 		return
@@ -130,7 +135,7 @@ func withHint(err error, hints ...string) error {
 
 // usageErr builds a usage error.
 func usageErr(format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errUsage)
+	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 // subcommands lists the constructors of the top-level commands.
@@ -151,7 +156,7 @@ the OpenClaw configuration against ISO 27001:2022 and NIST CSF 2.0.`,
 	root.SetErr(a.stdio.Err)
 	root.SetIn(a.stdio.In)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return fmt.Errorf("%v: %w", err, errUsage)
+		return &usageError{msg: err.Error()}
 	})
 	root.CompletionOptions.HiddenDefaultCmd = true
 	for _, mk := range subcommands {

@@ -68,8 +68,15 @@ func withCode(code int, err error) error {
 	return &codedError{code: code, err: err}
 }
 
-// errUsage marks bad command-line input.
-var errUsage = errors.New("usage")
+// usageError marks bad command-line input.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// errUsage is matched with errors.Is by any *usageError.
+var errUsage = &usageError{msg: "usage error"}
+
+func (e *usageError) Is(target error) bool { return target == errUsage }
 
 // exitCode maps an error to the documented exit status. It is the only place
 // that does so.

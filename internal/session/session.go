@@ -50,6 +50,7 @@ type State struct {
 // Approval is a person's approval of one exact command.
 type Approval struct {
 	Argv       []string  `json:"argv"`
+	SudoArgs   []string  `json:"sudo_args,omitempty"` // sudo options approved with it (shim)
 	SessionID  string    `json:"session_id,omitempty"`
 	ApprovedAt time.Time `json:"approved_at"`
 	Via        string    `json:"via"` // "terminal" or "pending:<request id>"
@@ -184,29 +185,24 @@ func (st *State) Expire(now time.Time) bool {
 	return true
 }
 
-// Find returns the approval for exactly argv and sessionID, if any.
-func (st *State) Find(argv []string, sessionID string) (Approval, bool) {
+// Find returns the approval for exactly argv with exactly sudoArgs and
+// sessionID, if any.
+func (st *State) Find(argv, sudoArgs []string, sessionID string) (Approval, bool) {
 	for _, a := range st.Approvals {
-		if a.SessionID == sessionID && slices.Equal(a.Argv, argv) {
+		if a.SessionID == sessionID && slices.Equal(a.Argv, argv) && slices.Equal(a.SudoArgs, sudoArgs) {
 			return a, true
 		}
 	}
 	return Approval{}, false
 }
 
-// Grant records an approval of argv for sessionID, replacing an equal one.
+// Grant records an approval, replacing an equal one.
 func (st *State) Grant(a Approval) {
-	st.Revoke(a.Argv, a.SessionID)
+	st.Approvals = slices.DeleteFunc(st.Approvals, func(b Approval) bool {
+		return a.SessionID == b.SessionID && slices.Equal(a.Argv, b.Argv) && slices.Equal(a.SudoArgs, b.SudoArgs)
+	})
 	st.Approvals = append(st.Approvals, a)
 	st.Elevated = true
-}
-
-// Revoke removes the approval of exactly argv for sessionID.
-func (st *State) Revoke(argv []string, sessionID string) {
-	st.Approvals = slices.DeleteFunc(st.Approvals, func(a Approval) bool {
-		return a.SessionID == sessionID && slices.Equal(a.Argv, argv)
-	})
-	st.Elevated = len(st.Approvals) > 0
 }
 
 // Drop removes every approval.

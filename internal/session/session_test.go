@@ -33,7 +33,7 @@ func TestGrantFindExactArgvAndSession(t *testing.T) {
 		{[]string{"systemctl", "restart", "nginx"}, "t1", false},
 	}
 	for _, tt := range tests {
-		if _, got := st.Find(tt.argv, tt.sid); got != tt.want {
+		if _, got := st.Find(tt.argv, nil, tt.sid); got != tt.want {
 			t.Errorf("Find(%q, %q) = %v, want %v", tt.argv, tt.sid, got, tt.want)
 		}
 	}
@@ -51,7 +51,7 @@ func TestIdleExpiry(t *testing.T) {
 		if got := st.Expire(t0.Add(tt.idle)); got != tt.want {
 			t.Errorf("idle %v: Expire = %v, want %v", tt.idle, got, tt.want)
 		}
-		if _, found := st.Find([]string{"/usr/bin/id"}, ""); found == tt.want {
+		if _, found := st.Find([]string{"/usr/bin/id"}, nil, ""); found == tt.want {
 			t.Errorf("idle %v: approval still found = %v", tt.idle, found)
 		}
 	}

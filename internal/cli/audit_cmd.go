@@ -1,0 +1,416 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawwarden/clawwarden/internal/audit"
+	"github.com/clawwarden/clawwarden/internal/config"
+)
+
+func init() { subcommands = append(subcommands, newAuditCmd) }
+
+func newAuditCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Verify or read the tamper-evident privileged audit log",
+		Long: `The privileged audit log, ~/.openclaw/security/privileged-audit.jsonl, records
+every step of every privileged command: request, policy decision, approval,
+result, 'sudo -k' and session changes. Each line is one JSON object whose
+"prev" field is the SHA-256 of the line before it (64 zeros on the first
+line), so the lines form a chain. Lines written by the original skill (JSON
+without "prev") are accepted before the first chained record.
+
+What the chain proves: 'clawwarden audit verify' detects a line that was
+edited, removed, inserted or reordered, and a truncated or torn write, and
+names the first line that does not verify.
+
+What it does not prove: the log belongs to the user who runs the agent, so a
+process running as that user can rewrite the whole file and recompute every
+hash, or drop records from the end, and the chain still verifies. To detect
+that, keep the "head" hash that 'audit verify' prints where the agent cannot
+write (another host, a password manager, paper), and later run
+'clawwarden audit verify --anchor HASH': it checks that the line with that
+hash is still in the chain, which proves that nothing up to it has changed.`,
+		Args: noArgs,
+	}
+
+	var vo auditVerifyOptions
+	verify := &cobra.Command{
+		Use:   "verify [--json] [--file PATH] [--anchor HASH]",
+		Short: "Check the hash chain and name the first record that does not verify",
+		Long: `Verify reads the whole audit log and checks its hash chain. It prints
+
+  ok, N records[, M legacy records from the original skill]
+  head <SHA-256 of the last line>
+
+and exits 0, or, at the first line that does not verify,
+
+  broken at line K: <reason>
+
+and exits 11. Lines before K verified; from line K on nothing can be trusted.
+With no log yet it prints "no audit log yet at PATH" and exits 0.
+
+--anchor HASH also checks that the line whose hash is HASH (a head noted
+earlier) is still in the chain: it prints "anchor found at line K", or exits
+11 when the anchor is missing (the log was rewritten, truncated, replaced or
+deleted since the anchor was noted).
+
+--json prints {"path","exists","ok","records","legacy","head","broken"} with
+broken null or {"line","reason"}, plus "anchor" and "anchor_line" with
+--anchor; the exit status is the same. An unsafe log (symlink, foreign owner,
+group or other writable) exits 12.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runAuditVerify(vo)
+		},
+	}
+	verify.Flags().BoolVar(&vo.json, "json", false, "print JSON")
+	verify.Flags().StringVar(&vo.file, "file", "", "verify this file instead of the audit log")
+	verify.Flags().StringVar(&vo.anchor, "anchor", "", "a head hash noted earlier that must still be in the chain")
+
+	var to auditTailOptions
+	tail := &cobra.Command{
+		Use:   "tail [-n N] [--json] [--file PATH]",
+		Short: "Show the last records of the audit log, for people",
+		Long: `Tail prints the last N lines of the audit log (default 20), oldest first, one
+per line:
+
+  TIME  EVENT  DECISION  exit=CODE  ARGV  session=ID  reason=TEXT  rule=RULE  detail=TEXT  request=ID
+
+TIME is UTC; a missing decision prints as "-"; fields that are not set are
+left out; ARGV and values are shell-quoted, control characters escaped. Lines
+of the original skill print as "[legacy] <JSON>", lines that are not records
+as "[invalid at byte OFFSET: reason] <text>".
+
+--json prints a JSON array with one element per line: the line's JSON object
+as stored (clawwarden's records have "prev", the original skill's do not), or
+{"invalid","offset","text"} for a line that is not JSON.
+
+Tail reads from the end of the file and does not verify the chain; run
+'clawwarden audit verify' for that.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runAuditTail(to)
+		},
+	}
+	tail.Flags().IntVarP(&to.n, "lines", "n", 20, "how many lines to show")
+	tail.Flags().BoolVar(&to.json, "json", false, "print JSON")
+	tail.Flags().StringVar(&to.file, "file", "", "read this file instead of the audit log")
+
+	cmd.AddCommand(verify, tail)
+	return cmd
+}
+
+type auditVerifyOptions struct {
+	json   bool
+	file   string
+	anchor string
+}
+
+type auditTailOptions struct {
+	n    int
+	json bool
+	file string
+}
+
+// auditPath is the file to read: file when given, else the audit log.
+func (a *app) auditPath(file string) (string, error) {
+	if file != "" {
+		return file, nil
+	}
+	paths, err := a.Paths()
+	if err != nil {
+		return "", err
+	}
+	return paths.Security(config.AuditLogFile), nil
+}
+
+type auditVerifyJSON struct {
+	Path       string          `json:"path"`
+	Exists     bool            `json:"exists"`
+	OK         bool            `json:"ok"`
+	Records    int             `json:"records"`
+	Legacy     int             `json:"legacy"`
+	Head       string          `json:"head"`
+	Broken     *auditBreakJSON `json:"broken"`
+	Anchor     string          `json:"anchor,omitempty"`
+	AnchorLine int             `json:"anchor_line,omitempty"`
+}
+
+type auditBreakJSON struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+func (a *app) runAuditVerify(o auditVerifyOptions) error {
+	if o.anchor != "" {
+		o.anchor = strings.ToLower(strings.TrimSpace(o.anchor))
+		if len(o.anchor) != 64 || strings.Trim(o.anchor, "0123456789abcdef") != "" {
+			return usageErr("--anchor must be a SHA-256 hash: 64 hex digits, as 'audit verify' prints after \"head\"")
+		}
+	}
+	path, err := a.auditPath(o.file)
+	if err != nil {
+		return err
+	}
+	var res audit.Result
+	if o.anchor != "" {
+		res, err = audit.VerifyFileAnchored(path, o.anchor)
+	} else {
+		res, err = audit.VerifyFile(path)
+	}
+	exists := true
+	if errors.Is(err, fs.ErrNotExist) {
+		exists, err = false, nil
+	}
+	if err != nil {
+		return err
+	}
+	anchorMissing := o.anchor != "" && res.AnchorLine == 0
+
+	if o.json {
+		out := auditVerifyJSON{
+			Path: path, Exists: exists, OK: res.Broken == nil && !anchorMissing,
+			Records: res.Records, Legacy: res.Legacy, Head: res.Head,
+			Anchor: o.anchor, AnchorLine: res.AnchorLine,
+		}
+		if b := res.Broken; b != nil {
+			out.Broken = &auditBreakJSON{Line: b.Line, Reason: b.Reason}
+		}
+		if err := writeJSON(a.stdio.Out, out); err != nil {
+			return err
+		}
+	} else {
+		printAuditResult(a.stdio.Out, path, exists, o.anchor, res)
+	}
+
+	switch {
+	case res.Broken != nil:
+		k := res.Broken.Line
+		trust := fmt.Sprintf("lines 1-%d verified; from line %d on, the log cannot be trusted", k-1, k)
+		switch k {
+		case 1:
+			trust = "no line verified: the log cannot be trusted"
+		case 2:
+			trust = "line 1 verified; from line 2 on, the log cannot be trusted"
+		}
+		return withCode(ExitAuditBroken, withHint(
+			fmt.Errorf("audit log %s does not verify: broken at line %d", path, k),
+			trust,
+			fmt.Sprintf("keep the file as evidence; to start a new chain, move it aside (mv %s %s.broken); the next privileged command starts a new log", path, path),
+		))
+	case anchorMissing && !exists:
+		return withCode(ExitAuditBroken, fmt.Errorf("no audit log at %s, but an anchor was given: the log was deleted or moved", path))
+	case anchorMissing:
+		return withCode(ExitAuditBroken, withHint(
+			fmt.Errorf("audit log %s does not contain the anchor %s", path, o.anchor),
+			"since the anchor was noted, the log was rewritten, truncated before the anchor's line, or replaced; or the anchor belongs to another log",
+		))
+	}
+	return nil
+}
+
+// printAuditResult prints the outcome of 'audit verify' for people.
+func printAuditResult(w io.Writer, path string, exists bool, anchor string, res audit.Result) {
+	switch {
+	case !exists:
+		fmt.Fprintf(w, "no audit log yet at %s\n", path)
+	case res.Broken != nil:
+		fmt.Fprintf(w, "broken at line %d: %s\n", res.Broken.Line, res.Broken.Reason)
+	default:
+		fmt.Fprintf(w, "ok, %s", plural(res.Records, "record"))
+		if res.Legacy > 0 {
+			fmt.Fprintf(w, ", %s from the original skill", plural(res.Legacy, "legacy record"))
+		}
+		fmt.Fprintln(w)
+		if res.Head != "" {
+			fmt.Fprintf(w, "head %s\n", res.Head)
+		}
+	}
+	switch {
+	case anchor == "" || !exists:
+	case res.AnchorLine > 0:
+		fmt.Fprintf(w, "anchor found at line %d: nothing up to it has changed\n", res.AnchorLine)
+	case res.Broken == nil:
+		fmt.Fprintf(w, "anchor %s not found\n", anchor)
+	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+func (a *app) runAuditTail(o auditTailOptions) error {
+	if o.n < 1 {
+		return usageErr("-n must be at least 1, got %d", o.n)
+	}
+	path, err := a.auditPath(o.file)
+	if err != nil {
+		return err
+	}
+	entries, err := audit.Tail(path, o.n)
+	if errors.Is(err, fs.ErrNotExist) {
+		if o.json {
+			_, err := io.WriteString(a.stdio.Out, "[]\n")
+			return err
+		}
+		fmt.Fprintf(a.stdio.Out, "no audit log yet at %s\n", path)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if o.json {
+		out := make([]any, 0, len(entries))
+		for _, e := range entries {
+			if e.Invalid != "" {
+				out = append(out, struct {
+					Invalid string `json:"invalid"`
+					Offset  int64  `json:"offset"`
+					Text    string `json:"text"`
+				}{e.Invalid, e.Offset, strings.ToValidUTF8(string(e.Raw), "\uFFFD")})
+				continue
+			}
+			out = append(out, e.Raw)
+		}
+		return writeJSON(a.stdio.Out, out)
+	}
+	for _, e := range entries {
+		fmt.Fprintln(a.stdio.Out, formatEntry(e))
+	}
+	return nil
+}
+
+// auditTimeLayout is how 'audit tail' prints times: UTC, milliseconds.
+const auditTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// formatEntry renders one audit line for people, on one line, with every
+// control character escaped: the log holds argv chosen by the agent, which
+// must not be able to move the cursor or fake lines in a person's terminal.
+func formatEntry(e audit.Entry) string {
+	switch {
+	case e.Invalid != "":
+		return fmt.Sprintf("[invalid at byte %d: %s] %s", e.Offset, e.Invalid, escapeText(string(e.Raw)))
+	case e.Legacy:
+		return "[legacy] " + escapeText(string(e.Raw))
+	}
+	r := e.Record
+	decision := r.Decision
+	if decision == "" {
+		decision = "-"
+	}
+	f := []string{r.Time.UTC().Format(auditTimeLayout), shellWord(r.Event), shellWord(decision)}
+	if r.ExitCode != nil {
+		f = append(f, "exit="+strconv.Itoa(*r.ExitCode))
+	}
+	if len(r.Argv) > 0 {
+		words := make([]string, len(r.Argv))
+		for i, arg := range r.Argv {
+			words[i] = shellWord(arg)
+		}
+		f = append(f, strings.Join(words, " "))
+	}
+	for _, kv := range [][2]string{
+		{"session", r.SessionID}, {"reason", r.Reason}, {"rule", r.Rule},
+		{"detail", r.Detail}, {"request", r.RequestID},
+	} {
+		if kv[1] != "" {
+			f = append(f, kv[0]+"="+shellWord(kv[1]))
+		}
+	}
+	return strings.Join(f, "  ")
+}
+
+// shellWord quotes s for a POSIX shell when it needs quoting. Printable text
+// is quoted as policy.ShellJoin (Python's shlex.quote) does; text with control,
+// non-printing or invalid UTF-8 characters becomes bash's $'…' with escapes,
+// which ShellJoin would pass through to the terminal.
+func shellWord(s string) string {
+	if s == "" {
+		return "''"
+	}
+	plain, printable := true, utf8.ValidString(s)
+	for _, r := range s {
+		if !isShellSafe(r) {
+			plain = false
+		}
+		if r != ' ' && !unicode.IsPrint(r) {
+			printable = false
+		}
+	}
+	switch {
+	case plain:
+		return s
+	case printable:
+		return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\'' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x80 && (r < 0x20 || r == 0x7f):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r != ' ' && !unicode.IsPrint(r):
+			if r > 0xffff {
+				fmt.Fprintf(&b, `\U%08x`, r)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+func isShellSafe(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' ||
+		strings.ContainsRune("_@%+=:,./-", r)
+}
+
+// escapeText escapes control, non-printing and invalid UTF-8 characters of a
+// raw line for display; JSON text stays readable JSON.
+func escapeText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == ' ' || unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		i += size
+	}
+	return b.String()
+}

@@ -1,0 +1,309 @@
+// Package testenv gives end-to-end tests the real components they need: the
+// clawwarden binary, the unprivileged test user that scripts/test-user
+// creates with its sudoers rule, homes owned by that user, and a
+// pseudo-terminal to answer prompts on. It is imported only by tests.
+package testenv
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// UserName is the unprivileged user scripts/test-user creates.
+const UserName = "clawwarden-test"
+
+// SudoLog is where sudo logs the test user's commands (scripts/test-user).
+const SudoLog = "/var/log/clawwarden-test-sudo.log"
+
+// User is the test user.
+type User struct {
+	Name     string
+	UID, GID uint32
+}
+
+// RequireUser skips the test unless it runs as root and the test user with
+// its sudoers rule exists.
+func RequireUser(t testing.TB) User {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: run ./scripts/test as root (it creates the test user and sudoers rule)")
+	}
+	if _, err := exec.LookPath("sudo"); err != nil {
+		t.Skip("sudo is not installed: run ./scripts/test as root, which installs it")
+	}
+	u, err := user.Lookup(UserName)
+	if err != nil {
+		t.Skipf("test user %s missing: run ./scripts/test-user setup as root", UserName)
+	}
+	if _, err := os.Stat("/etc/sudoers.d/" + UserName); err != nil {
+		t.Skipf("sudoers rule for %s missing: run ./scripts/test-user setup as root", UserName)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return User{Name: UserName, UID: uint32(uid), GID: uint32(gid)}
+}
+
+var (
+	buildOnce sync.Map // tags → *buildResult
+)
+
+type buildResult struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Binary builds clawwarden once per test process (with the given build tags)
+// into a world-readable directory the test user can execute from.
+func Binary(t testing.TB, tags string) string {
+	t.Helper()
+	v, _ := buildOnce.LoadOrStore(tags, &buildResult{})
+	br := v.(*buildResult)
+	br.once.Do(func() {
+		dir, err := os.MkdirTemp("", "clawwarden-bin-")
+		if err != nil {
+			br.err = err
+			return
+		}
+		os.Chmod(dir, 0o755)
+		br.path = filepath.Join(dir, "clawwarden")
+		args := []string{"build", "-o", br.path}
+		if tags != "" {
+			args = append(args, "-tags", tags)
+		}
+		args = append(args, "github.com/clawwarden/clawwarden/cmd/clawwarden")
+		cmd := exec.Command("go", args...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			br.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if br.err != nil {
+		t.Fatal(br.err)
+	}
+	return br.path
+}
+
+// Home creates an empty home directory owned by u (mode 0700) inside a
+// world-traversable temporary directory, removed after the test.
+func Home(t testing.TB, u User) string {
+	t.Helper()
+	base, err := os.MkdirTemp("", "clawwarden-home-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	os.Chmod(base, 0o755)
+	home := filepath.Join(base, "home")
+	if err := os.Mkdir(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(home, int(u.UID), int(u.GID)); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+// Env is a minimal environment for u with the given HOME plus extra entries.
+func Env(home string, extra ...string) []string {
+	return append([]string{"HOME=" + home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "TERM=xterm", "USER=" + UserName}, extra...)
+}
+
+// Command returns a command that runs as u without a controlling terminal
+// (in a new session), in dir.
+func Command(u User, env []string, dir string, name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Env = env
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setsid:     true,
+		Credential: &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: []uint32{}},
+	}
+	return cmd
+}
+
+// Console is a process running on a pseudo-terminal that is its controlling
+// terminal, with expect-style helpers.
+type Console struct {
+	t    testing.TB
+	Cmd  *exec.Cmd
+	pty  *os.File
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	seen int
+	done chan struct{}
+	err  error
+}
+
+// Start runs cmd (built by Command) with a new pseudo-terminal as its
+// controlling terminal and standard streams, unless cmd already has Stdin
+// set, in which case only stdout/stderr and the controlling terminal are the
+// pty.
+func Start(t testing.TB, cmd *exec.Cmd) *Console {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd.Stdin == nil {
+		cmd.Stdin = tty
+	}
+	cmd.Stdout, cmd.Stderr = tty, tty
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setsid = true
+	cmd.SysProcAttr.Setctty = true
+	// Ctty is a descriptor number in the child: the pty must be one of its
+	// standard streams.
+	cmd.SysProcAttr.Ctty = 1
+	if err := cmd.Start(); err != nil {
+		ptmx.Close()
+		tty.Close()
+		t.Fatal(err)
+	}
+	tty.Close()
+	c := &Console{t: t, Cmd: cmd, pty: ptmx, done: make(chan struct{})}
+	go c.read()
+	go func() {
+		c.err = cmd.Wait()
+		close(c.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-c.done:
+		default:
+			cmd.Process.Kill()
+			<-c.done
+		}
+		ptmx.Close()
+	})
+	return c
+}
+
+func (c *Console) read() {
+	b := make([]byte, 4096)
+	for {
+		n, err := c.pty.Read(b)
+		c.mu.Lock()
+		c.buf.Write(b[:n])
+		c.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Output returns everything the process wrote so far.
+func (c *Console) Output() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
+}
+
+// Expect waits until output after the last match matches re, and returns
+// the match. It fails the test after a generous limit meant only to stop a
+// hung test, not to measure anything.
+func (c *Console) Expect(re string) string {
+	c.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		rest := c.buf.String()[c.seen:]
+		if loc := rx.FindStringIndex(rest); loc != nil {
+			c.seen += loc[1]
+			c.mu.Unlock()
+			return rest[loc[0]:loc[1]]
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.done:
+			time.Sleep(50 * time.Millisecond)
+			c.mu.Lock()
+			rest = c.buf.String()[c.seen:]
+			c.mu.Unlock()
+			if loc := rx.FindStringIndex(rest); loc != nil {
+				c.seen += loc[1]
+				return rest[loc[0]:loc[1]]
+			}
+			c.t.Fatalf("process exited before printing %q; output:\n%s", re, c.Output())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	c.t.Fatalf("timed out waiting for %q; output:\n%s", re, c.Output())
+	return ""
+}
+
+// Send types s on the terminal.
+func (c *Console) Send(s string) {
+	c.t.Helper()
+	if _, err := c.pty.Write([]byte(s)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// Wait waits for the process and returns its exit status.
+func (c *Console) Wait() int {
+	c.t.Helper()
+	select {
+	case <-c.done:
+	case <-time.After(60 * time.Second):
+		c.t.Fatalf("process did not exit; output:\n%s", c.Output())
+	}
+	// Let the reader drain what is left.
+	time.Sleep(20 * time.Millisecond)
+	return ExitCode(c.err)
+}
+
+// ExitCode returns the exit status carried by err from exec.
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+// SudoLogLines returns the lines of the sudo log for the test user that
+// mention needle.
+func SudoLogLines(needle string) []string {
+	data, _ := os.ReadFile(SudoLog)
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, needle) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// SetPassword gives u a random password and returns it.
+func SetPassword(t testing.TB, u User) string {
+	t.Helper()
+	pw := "cw-" + rand.Text()
+	cmd := exec.Command("chpasswd")
+	cmd.Stdin = strings.NewReader(u.Name + ":" + pw + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chpasswd: %v: %s", err, out)
+	}
+	return pw
+}

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -97,13 +96,21 @@ func (q *Queue) now() time.Time {
 	return time.Now()
 }
 
-var idPattern = regexp.MustCompile(`^[a-z2-7]{12}$`)
-
 // NewID returns a fresh random request id.
 func NewID() string { return strings.ToLower(rand.Text()[:12]) }
 
 // ValidID reports whether id has the form NewID produces.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
+func ValidID(id string) bool {
+	if len(id) != 12 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || '2' <= c && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
 
 func (q *Queue) requestPath(id string) string  { return filepath.Join(q.Dir, id+".request.json") }
 func (q *Queue) decisionPath(id string) string { return filepath.Join(q.Dir, id+".decision.json") }

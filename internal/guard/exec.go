@@ -7,7 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"regexp"
+	"strings"
 	"syscall"
 )
 
@@ -15,15 +15,26 @@ import (
 // command.
 var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
 
-// safeValue is what a passed-through LANG, LC_ALL or TERM may contain.
-var safeValue = regexp.MustCompile(`^[A-Za-z0-9._@+-]{1,64}$`)
+// safeValue reports whether a passed-through LANG, LC_ALL or TERM value is
+// plain: 1 to 64 of [A-Za-z0-9._@+-].
+func safeValue(v string) bool {
+	if len(v) == 0 || len(v) > 64 {
+		return false
+	}
+	for _, c := range []byte(v) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._@+-", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // sanitizedEnv is the whole environment of sudo and the command: PATH,
 // LANG, LC_ALL, HOME and TERM, nothing else.
 func sanitizedEnv(getenv func(string) string) []string {
 	env := []string{"PATH=" + SecurePath}
 	for _, k := range []string{"LANG", "LC_ALL", "TERM"} {
-		if v := getenv(k); safeValue.MatchString(v) {
+		if v := getenv(k); safeValue(v) {
 			env = append(env, k+"="+v)
 		}
 	}
@@ -77,14 +88,21 @@ func exitStatus(err error) (int, error) {
 	return 0, err
 }
 
-// resetSudo runs `sudo -k`, which invalidates the user's cached sudo
-// credentials so no elevation outlives the command.
-func resetSudo(sudo string, env []string) error {
+// startResetSudo starts `sudo -k`, which invalidates the user's cached sudo
+// credentials so no elevation outlives the command. The returned function
+// waits for it and reports how it went.
+func startResetSudo(sudo string, env []string) func() error {
 	cmd := exec.Command(sudo, "-k")
 	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s -k: %v: %s", sudo, err, out)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return func() error { return fmt.Errorf("%s -k: %w", sudo, err) }
 	}
-	return nil
+	return func() error {
+		if err := cmd.Wait(); err != nil {
+			return fmt.Errorf("%s -k: %v: %s", sudo, err, strings.TrimSpace(out.String()))
+		}
+		return nil
+	}
 }

@@ -348,7 +348,8 @@ func (r *run) approve(ctx context.Context, rule string, untrusted bool) (string,
 // whether or not the command ran.
 func (r *run) afterwards(sudo string, runErr error, code int, dur ...time.Duration) {
 	o := &r.o
-	resetErr := resetSudo(sudo, sanitizedEnv(o.Getenv))
+	// sudo -k runs while the state is updated; its outcome is audited below.
+	waitReset := startResetSudo(sudo, sanitizedEnv(o.Getenv))
 	store := &session.Store{Path: o.Paths.Security(config.SessionStateFile), Now: o.Now}
 	stateErr := store.Update(func(st *session.State, now time.Time) error {
 		st.Touch(now)
@@ -357,6 +358,7 @@ func (r *run) afterwards(sudo string, runErr error, code int, dur ...time.Durati
 		}
 		return nil
 	})
+	resetErr := waitReset()
 	res := audit.Record{Event: "result", Decision: "ran"}
 	if runErr != nil {
 		res.Decision = "failed"

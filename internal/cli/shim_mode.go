@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/clawwarden/clawwarden/internal/approval"
@@ -71,7 +72,7 @@ func (a *app) shim(ctx context.Context, args []string) error {
 		return err
 	}
 	d := shim.Classify(inv, a.env.AllowNoninteractiveSudo, hasTerminal())
-	var sudoArgs []string
+	var sudoArgs, named []string
 	switch d.Action {
 	case shim.Passthrough:
 		argv0 := "sudo"
@@ -91,6 +92,7 @@ func (a *app) shim(ctx context.Context, args []string) error {
 		}
 		sudoArgs = args[:len(args)-len(inv.Command)]
 		sudoArgs = slices.DeleteFunc(slices.Clone(sudoArgs), func(s string) bool { return s == "--" })
+		named = append([]string{"sudo"}, args...)
 	default:
 		for _, f := range inv.Flags {
 			switch f.Name {
@@ -108,6 +110,8 @@ func (a *app) shim(ctx context.Context, args []string) error {
 		Via:          "shim",
 		Sudo:         sudo,
 		SudoArgs:     sudoArgs,
+		NamedArgv:    named,
+		KeepSession:  strings.TrimSpace(a.getenv("CLAWWARDEN_KEEP_SESSION")) == "1",
 		ForcePending: forcePending,
 	})
 }

@@ -68,6 +68,10 @@ type Options struct {
 	// Sudo is the sudo binary to use; empty means OPENCLAW_REAL_SUDO or the
 	// system sudo.
 	Sudo string
+	// NamedArgv is the whole sudo command line (from the shim) when it
+	// carries options the shim refuses unless allow_exact names it exactly;
+	// such a match decides the policy step.
+	NamedArgv []string
 	// ForcePending makes approval come only from a pending request, never
 	// from the caller's terminal (non-interactive sudo through the shim).
 	ForcePending bool
@@ -215,6 +219,12 @@ func (r *run) guard(ctx context.Context) (int, error) {
 	}
 	request := audit.Record{Event: "request", Detail: "via " + o.Via + "; sudo " + sudo}
 	dec := pol.Decide(o.Argv, abs)
+	if len(o.NamedArgv) > 0 {
+		dec = policy.Decision{Rule: "not named in allow_exact", Reason: "sudo options that change identity, open a shell or keep the environment need the exact sudo command line in allow_exact of " + cmdPolicyPath, Subject: policy.ShellJoin(o.NamedArgv)}
+		if pol.NamesExactly(o.NamedArgv) {
+			dec.Allowed, dec.Rule, dec.Reason = true, "allow_exact (full sudo command line)", ""
+		}
+	}
 	r.rule = dec.Rule
 	if !dec.Allowed {
 		r.audit(request, audit.Record{Event: "policy", Decision: "deny", Rule: dec.Rule, Detail: dec.Reason})

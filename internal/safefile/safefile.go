@@ -112,7 +112,14 @@ func EnsureDir(path string) error {
 // Open opens path for reading without following a symlink and checks the
 // open descriptor against the trust rules.
 func Open(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	return openChecked(path, os.O_RDONLY, 0)
+}
+
+// openChecked opens path with flag plus O_NOFOLLOW and O_NONBLOCK (so a
+// FIFO cannot block the open) and applies the trust rules to the open
+// descriptor.
+func openChecked(path string, flag int, perm fs.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, perm)
 	if err != nil {
 		if isSymlinkErr(err) {
 			return nil, fmt.Errorf("%s: %w: is a symbolic link", path, ErrUnsafe)
@@ -224,19 +231,8 @@ type Lock struct {
 // The caller must call Unlock.
 func LockFor(path string) (*Lock, error) {
 	lp := path + ".lock"
-	f, err := os.OpenFile(lp, os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, FileMode)
+	f, err := openChecked(lp, os.O_CREATE|os.O_RDWR, FileMode)
 	if err != nil {
-		if isSymlinkErr(err) {
-			return nil, fmt.Errorf("%s: %w: is a symbolic link", lp, ErrUnsafe)
-		}
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err == nil {
-		err = checkInfo(lp, fi, false)
-	}
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	for {
@@ -291,22 +287,5 @@ func OpenAppend(path string) (*os.File, error) {
 			return nil, err
 		}
 	}
-	// O_NONBLOCK keeps a FIFO swapped in after the check from blocking the
-	// open; the descriptor check below then refuses it.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, FileMode)
-	if err != nil {
-		if isSymlinkErr(err) {
-			return nil, fmt.Errorf("%s: %w: is a symbolic link", path, ErrUnsafe)
-		}
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err == nil {
-		err = checkInfo(path, fi, false)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return openChecked(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, FileMode)
 }

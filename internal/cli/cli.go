@@ -158,7 +158,7 @@ the OpenClaw configuration against ISO 27001:2022 and NIST CSF 2.0.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{msg: err.Error()}
 	})
-	root.CompletionOptions.HiddenDefaultCmd = true
+	root.CompletionOptions.DisableDescriptions = false
 	for _, mk := range subcommands {
 		root.AddCommand(mk(a))
 	}

@@ -248,6 +248,27 @@ func LockFor(path string) (*Lock, error) {
 	return &Lock{f: f}, nil
 }
 
+// ErrLocked is returned by [TryLockFor] when another process holds the lock.
+var ErrLocked = errors.New("locked by another process")
+
+// TryLockFor is [LockFor] without waiting: it returns ErrLocked at once when
+// the lock is held.
+func TryLockFor(path string) (*Lock, error) {
+	lp := path + ".lock"
+	f, err := openChecked(lp, os.O_CREATE|os.O_RDWR, FileMode)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%s: %w", lp, ErrLocked)
+		}
+		return nil, fmt.Errorf("lock %s: %w", lp, err)
+	}
+	return &Lock{f: f}, nil
+}
+
 // Unlock releases the lock. It is safe to call on a nil Lock.
 func (l *Lock) Unlock() error {
 	if l == nil || l.f == nil {

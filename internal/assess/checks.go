@@ -1,0 +1,981 @@
+package assess
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clawwarden/clawwarden/internal/approval"
+	"github.com/clawwarden/clawwarden/internal/audit"
+	"github.com/clawwarden/clawwarden/internal/config"
+	"github.com/clawwarden/clawwarden/internal/egress"
+	"github.com/clawwarden/clawwarden/internal/openclaw"
+	"github.com/clawwarden/clawwarden/internal/policy"
+	"github.com/clawwarden/clawwarden/internal/ports"
+	"github.com/clawwarden/clawwarden/internal/safefile"
+	"github.com/clawwarden/clawwarden/internal/session"
+)
+
+// evaluator holds the evidence gathered once and shared by the checks.
+type evaluator struct {
+	o    Options
+	ctx  context.Context
+	byID map[string]*Check
+
+	cfg    *openclaw.Config
+	cfgErr error // why cfg is nil
+
+	sudo SudoPosture
+
+	portsRep    *ports.Report
+	portsErr    error
+	egressRep   *egress.Report
+	egressErr   error
+	network     []NetworkFinding
+	chain       ChainVerdict
+	recent      []Action
+	inputErrors []string
+}
+
+// root joins the assessment's filesystem root and an absolute path.
+func (e *evaluator) root(p string) string {
+	if e.o.Root == "" {
+		return p
+	}
+	return filepath.Join(e.o.Root, p)
+}
+
+// inputError records a malformed input (exit status 12).
+func (e *evaluator) inputError(err error) {
+	if errors.Is(err, safefile.ErrInvalid) || errors.Is(err, safefile.ErrUnsafe) {
+		e.inputErrors = append(e.inputErrors, err.Error())
+	}
+}
+
+func (e *evaluator) gather() {
+	e.cfg, e.cfgErr = openclaw.LoadConfig(e.o.ConfigPath)
+	e.inputError(e.cfgErr)
+	e.gatherSudo()
+	e.gatherNetwork()
+	e.gatherAudit()
+}
+
+func (e *evaluator) gatherSudo() {
+	p, err := readSudoers(e.root("/etc/sudoers"), e.root("/etc/sudoers.d"), e.o.User, e.o.Groups)
+	if err == nil {
+		e.sudo = p
+		return
+	}
+	why := err.Error()
+	if e.o.SudoList == nil {
+		e.sudo = SudoPosture{Source: "none", Unknown: why}
+		return
+	}
+	out, lerr := e.o.SudoList(e.ctx)
+	if lerr != nil {
+		e.sudo = SudoPosture{Source: "none", Unknown: fmt.Sprintf("%s; sudo -n -l: %v", why, lerr)}
+		return
+	}
+	e.sudo = parseSudoList(string(out))
+}
+
+func readReport[T any](path string) (*T, error) {
+	data, err := safefile.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r T
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", path, safefile.ErrInvalid, err)
+	}
+	return &r, nil
+}
+
+func (e *evaluator) gatherNetwork() {
+	e.network = []NetworkFinding{}
+	e.portsRep, e.portsErr = readReport[ports.Report](filepath.Join(e.o.ReportsDir, ports.ReportFile))
+	e.inputError(e.portsErr)
+	e.egressRep, e.egressErr = readReport[egress.Report](filepath.Join(e.o.ReportsDir, egress.ReportFile))
+	e.inputError(e.egressErr)
+	if e.portsRep != nil {
+		for _, f := range e.portsRep.Findings {
+			e.network = append(e.network, NetworkFinding{Report: "ports", CheckID: f.CheckID, Status: f.Status, Risk: f.Risk, Title: f.Title,
+				Protocol: f.Protocol, Address: f.BindAddress, Port: f.Port, Process: f.Process, PID: f.PID, Flags: f.Flags})
+		}
+	}
+	if e.egressRep != nil {
+		for _, f := range e.egressRep.Findings {
+			e.network = append(e.network, NetworkFinding{Report: "egress", CheckID: f.CheckID, Status: f.Status, Risk: f.Risk, Title: f.Title,
+				Protocol: f.Protocol, Address: f.RemoteAddress, Port: f.Port, Process: f.Process, PID: f.PID, Flags: f.Flags})
+		}
+	}
+}
+
+func (e *evaluator) gatherAudit() {
+	path := e.o.Paths.Security(config.AuditLogFile)
+	e.chain = ChainVerdict{File: path}
+	e.recent = []Action{}
+	res, err := audit.VerifyFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		e.chain.Status, e.chain.Detail = "missing", "no audit log yet"
+		return
+	case err != nil:
+		e.chain.Status, e.chain.Detail = "unreadable", err.Error()
+		return
+	}
+	e.chain.Records, e.chain.Legacy, e.chain.Head = res.Records, res.Legacy, res.Head
+	if res.Broken != nil {
+		e.chain.Status = "broken"
+		e.chain.Detail = fmt.Sprintf("line %d: %s", res.Broken.Line, res.Broken.Reason)
+	} else {
+		e.chain.Status = "ok"
+		e.chain.Detail = fmt.Sprintf("%d chained records verify", res.Records)
+	}
+	entries, err := audit.Tail(path, e.o.RecentActions)
+	if err != nil {
+		return
+	}
+	for _, en := range entries {
+		if en.Invalid != "" || en.Legacy {
+			continue
+		}
+		r := en.Record
+		e.recent = append(e.recent, Action{
+			Time: r.Time.UTC().Format(time.RFC3339), Event: r.Event, Command: policy.ShellJoin(r.Argv),
+			Decision: r.Decision, Session: r.SessionID, Reason: r.Reason,
+		})
+	}
+}
+
+// set fills a check's outcome.
+func (e *evaluator) set(id, status, risk, observed, evidence, gap, mitigation string) {
+	c := e.byID[id]
+	c.Status, c.Risk, c.Observed, c.Evidence, c.Gap, c.Mitigation = status, risk, observed, evidence, gap, mitigation
+	if status == StatusCompliant {
+		c.Gap, c.Mitigation = "", ""
+	}
+}
+
+func (e *evaluator) evaluate() {
+	e.privilegeApproval()
+	e.leastPrivilege()
+	e.elevationTimeout()
+	e.auditLogging()
+	e.portChecks()
+	e.channelChecks()
+	e.gatewayLoopback()
+	e.secretsPermissions()
+	e.runtimeHook()
+	e.alternatePaths()
+	e.backup()
+	e.updates()
+	e.promptInjection()
+	e.commandPolicy()
+	e.sessionBoundary()
+	e.multiFactor()
+	e.egressChecks()
+}
+
+func (e *evaluator) sudoUnknown(id string) bool {
+	if e.sudo.Unknown == "" {
+		return false
+	}
+	e.set(id, StatusNotAssessed, RiskMedium, "the sudoers configuration could not be read",
+		"sudoers: "+e.sudo.Unknown, "no evidence about sudo rights for "+e.o.User,
+		"Let "+e.o.User+" list its own sudo rules without a password: add `Defaults:"+e.o.User+" listpw=never` with `visudo -f /etc/sudoers.d/clawwarden-assess`, then assess again (`sudo -n -l` is the fallback when /etc/sudoers is unreadable).")
+	return true
+}
+
+func ruleList(rules []SudoRule) string {
+	var parts []string
+	for _, r := range rules {
+		parts = append(parts, fmt.Sprintf("%s: %q", r.Origin, r.Text))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e *evaluator) privilegeApproval() {
+	const id = "privilege_approval_required"
+	if e.sudoUnknown(id) {
+		return
+	}
+	var nopw []SudoRule
+	for _, r := range e.sudo.Rules {
+		if r.NoPasswd {
+			nopw = append(nopw, r)
+		}
+	}
+	ev := fmt.Sprintf("%d sudo rule(s) apply to %s in %s", len(e.sudo.Rules), e.o.User, e.sudo.Source)
+	if len(nopw) > 0 {
+		e.set(id, StatusViolation, RiskHigh,
+			fmt.Sprintf("%d sudo rule(s) let %s run commands as root without a password", len(nopw), e.o.User),
+			ev+"; NOPASSWD: "+ruleList(nopw),
+			"an agent running as "+e.o.User+" can call /usr/bin/sudo directly and become root without any person approving",
+			"Remove the NOPASSWD tag from these rules (edit with `visudo -f FILE`), so sudo asks the person, and route privileged commands through `clawwarden exec`.")
+		return
+	}
+	e.set(id, StatusCompliant, RiskLow, "every sudo rule for "+e.o.User+" needs authentication", ev, "", "")
+}
+
+func (e *evaluator) leastPrivilege() {
+	const id = "least_privilege_enforced"
+	if e.o.UID == 0 {
+		e.set(id, StatusViolation, RiskCritical, "the assessed user is root (uid 0)",
+			fmt.Sprintf("assessment ran as %s, uid %d", e.o.User, e.o.UID),
+			"agents of this user run every command as root, with no approval step",
+			"Run the OpenClaw gateway and its agents as an unprivileged user; keep root for `clawwarden exec` approvals. Assess that user's posture by running `clawwarden assess` as it.")
+		return
+	}
+	if e.sudoUnknown(id) {
+		return
+	}
+	var all []SudoRule
+	for _, r := range e.sudo.Rules {
+		if r.AllCommands {
+			all = append(all, r)
+		}
+	}
+	switch {
+	case len(e.sudo.Rules) == 0:
+		e.set(id, StatusCompliant, RiskLow, e.o.User+" has no sudo rights",
+			fmt.Sprintf("uid %d; no sudo rule for %s in %s", e.o.UID, e.o.User, e.sudo.Source), "", "")
+	case len(all) > 0:
+		e.set(id, StatusPartial, RiskMedium, fmt.Sprintf("%s may run ALL commands as root through sudo", e.o.User),
+			fmt.Sprintf("uid %d; %s", e.o.UID, ruleList(all)),
+			"sudo rights are not scoped to the commands the agent's tasks need; only the approval step and the command policy narrow them",
+			"Replace `ALL` in these rules with the exact commands needed (Cmnd_Alias in /etc/sudoers.d/), and list them in "+e.o.Paths.Security(config.CommandPolicyFile)+".")
+	default:
+		e.set(id, StatusCompliant, RiskLow, fmt.Sprintf("%s may run only named commands through sudo", e.o.User),
+			fmt.Sprintf("uid %d; %s", e.o.UID, ruleList(e.sudo.Rules)), "", "")
+	}
+}
+
+func (e *evaluator) elevationTimeout() {
+	const id = "elevation_timeout_30m"
+	if e.sudoUnknown(id) {
+		return
+	}
+	ev := fmt.Sprintf("clawwarden approvals idle out after %s; sudo settings from %s", session.IdleTimeout, e.sudo.Source)
+	tt := "timestamp_timeout unset (sudo default 15 minutes)"
+	if e.sudo.TimestampTimeout != nil {
+		tt = "timestamp_timeout=" + strconv.FormatFloat(*e.sudo.TimestampTimeout, 'f', -1, 64)
+	}
+	ty := "timestamp_type unset (default tty)"
+	if e.sudo.TimestampType != "" {
+		ty = "timestamp_type=" + e.sudo.TimestampType
+	}
+	ev += "; " + tt + "; " + ty
+	switch t := e.sudo.TimestampTimeout; {
+	case t != nil && *t < 0:
+		e.set(id, StatusViolation, RiskHigh, "sudo credentials never expire ("+tt+")", ev,
+			"once a person authenticates, sudo stays open for good: elevation outlives its task",
+			"Set `Defaults timestamp_timeout=15` (at most 30) in /etc/sudoers.d/ with visudo.")
+	case t != nil && *t > 30:
+		e.set(id, StatusViolation, RiskMedium, "sudo caches credentials for more than 30 minutes ("+tt+")", ev,
+			"elevation can outlive the 30-minute idle limit",
+			"Set `Defaults timestamp_timeout=15` (at most 30) in /etc/sudoers.d/ with visudo.")
+	case e.sudo.TimestampType == "global" || e.sudo.TimestampType == "ppid":
+		e.set(id, StatusPartial, RiskMedium, "sudo shares its credential cache beyond one terminal ("+ty+")", ev,
+			"an agent's sudo can reuse a ticket a person created in another terminal",
+			"Remove the timestamp_type setting (or set `Defaults timestamp_type=tty`) in the sudoers files.")
+	default:
+		e.set(id, StatusCompliant, RiskLow, "elevation expires within 30 idle minutes", ev, "", "")
+	}
+}
+
+func (e *evaluator) auditLogging() {
+	const id = "audit_logging_privileged_actions"
+	ch := e.chain
+	ev := fmt.Sprintf("%s: %s", ch.File, ch.Detail)
+	switch ch.Status {
+	case "ok":
+		e.set(id, StatusCompliant, RiskLow, fmt.Sprintf("the audit chain verifies (%d records, head %s)", ch.Records, short(ch.Head)), ev, "", "")
+	case "missing":
+		e.set(id, StatusPartial, RiskMedium, "no privileged action has been audited yet", ev,
+			"no audit trail exists to review",
+			"Route privileged commands through `clawwarden exec` (or install the shim with `clawwarden hook install`) so they are logged to "+ch.File+".")
+	case "broken":
+		e.set(id, StatusViolation, RiskHigh, "the audit chain does not verify", ev,
+			"audit records were altered, inserted, removed or torn: the trail cannot be trusted",
+			"Run `clawwarden audit verify` to see the first broken record, investigate who changed "+ch.File+", then move it aside so a new chain starts.")
+	default:
+		e.set(id, StatusViolation, RiskHigh, "the audit log cannot be read safely", ev,
+			"the log is unsafe (symlink, foreign owner, writable by others) or unreadable",
+			"Fix ownership and mode of "+ch.File+" (`chmod 600`, owned by the agent's user), then run `clawwarden audit verify`.")
+	}
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func worstRisk(risks []string) string {
+	order := []string{RiskLow, RiskMedium, RiskHigh, RiskCritical}
+	best := -1
+	for _, r := range risks {
+		if i := slices.Index(order, r); i > best {
+			best = i
+		}
+	}
+	if best < 0 {
+		return RiskLow
+	}
+	return order[best]
+}
+
+// fromReport sets a check from a network report's status for it.
+// maxReportAge is how old a clean network report may be and still count as
+// evidence of compliance.
+const maxReportAge = 24 * time.Hour
+
+func (e *evaluator) fromReport(id, file, generatedAt, status, scanCmd string, titles, risks, mitigations []string) {
+	ev := fmt.Sprintf("%s (generated %s)", file, generatedAt)
+	if len(titles) == 0 && (status == "" || status == StatusCompliant) {
+		at, err := time.Parse(time.RFC3339, generatedAt)
+		switch {
+		case err != nil:
+			e.set(id, StatusPartial, RiskLow, "nothing flagged, but the scan has no valid time", ev,
+				"the evidence cannot be dated", "Run `"+scanCmd+"` again.")
+		case e.o.Now.Sub(at) > maxReportAge:
+			e.set(id, StatusPartial, RiskLow, fmt.Sprintf("nothing flagged, but the latest scan is %d hours old", int(e.o.Now.Sub(at).Hours())), ev,
+				"the evidence is stale: exposure may have changed since", "Run `"+scanCmd+"` (or schedule `clawwarden cycle`) and assess again.")
+		default:
+			e.set(id, StatusCompliant, RiskLow, "nothing flagged in the latest scan", ev, "", "")
+		}
+		return
+	}
+	if status == "" {
+		status = StatusViolation
+	}
+	shown := titles
+	if len(shown) > 5 {
+		shown = append(slices.Clone(shown[:5]), fmt.Sprintf("and %d more", len(titles)-5))
+	}
+	mit := "See the findings in " + file + "."
+	if len(mitigations) > 0 {
+		mit = mitigations[0] + " (first finding; see " + file + " for the others)"
+	}
+	e.set(id, status, worstRisk(risks), fmt.Sprintf("%d finding(s) in the latest scan", len(titles)),
+		ev+": "+strings.Join(shown, "; "), "flagged network exposure not covered by the approved baseline or allowlist", mit)
+}
+
+func (e *evaluator) reportMissing(id string, err error, file, scanCmd string) {
+	if errors.Is(err, fs.ErrNotExist) {
+		e.set(id, StatusNotAssessed, RiskMedium, "no scan report", file+" does not exist",
+			"no evidence of what is on the network", "Run `"+scanCmd+"` (or `clawwarden cycle`) and assess again.")
+		return
+	}
+	e.set(id, StatusNotAssessed, RiskMedium, "the scan report cannot be read", err.Error(),
+		"no usable evidence", "Fix or remove "+file+", then run `"+scanCmd+"` again.")
+}
+
+func (e *evaluator) portChecks() {
+	file := filepath.Join(e.o.ReportsDir, ports.ReportFile)
+	for _, id := range []string{ports.CheckApproved, ports.CheckInsecure} {
+		if e.portsRep == nil {
+			e.reportMissing(id, e.portsErr, file, "clawwarden ports")
+			continue
+		}
+		var titles, risks, mits []string
+		for _, f := range e.portsRep.Findings {
+			if f.CheckID == id {
+				titles, risks, mits = append(titles, f.Title), append(risks, f.Risk), append(mits, f.Mitigation)
+			}
+		}
+		if id == ports.CheckApproved && e.portsRep.BaselineMissing {
+			e.set(id, StatusViolation, worstRisk(append(risks, RiskMedium)), "no approved port baseline exists",
+				fmt.Sprintf("%s: baseline_missing; %d listeners", file, e.portsRep.Summary.Listeners),
+				"every listener is unapproved: there is nothing to compare exposure against",
+				"Create a baseline with `clawwarden ports baseline`, review and prune "+e.portsRep.ApprovedFile+", then run `clawwarden ports`.")
+			continue
+		}
+		e.fromReport(id, file, e.portsRep.GeneratedAt, e.portsRep.Summary.Checks[id], "clawwarden ports", titles, risks, mits)
+	}
+}
+
+func (e *evaluator) egressChecks() {
+	const cfgID = "egress_allowlist_configured"
+	path := e.o.Paths.Security(config.EgressAllowlistFile)
+	rules, err := egress.LoadAllowlist(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		e.set(cfgID, StatusViolation, RiskMedium, "no egress allowlist", path+" does not exist",
+			"outbound destinations cannot be judged: every connection is flagged",
+			"Create "+path+` with the destinations agents need, e.g. [{"protocol":"tcp","host":"api.openai.com","port":443}], then run `+"`clawwarden egress`.")
+	case err != nil:
+		e.inputError(err)
+		e.set(cfgID, StatusViolation, RiskHigh, "the egress allowlist is unusable", err.Error(),
+			"a malformed or unsafe allowlist is not applied",
+			"Fix "+path+" (JSON array of {protocol, host|host_regex|cidr, port, command}; mode 0600, owned by you).")
+	case len(rules) == 0:
+		e.set(cfgID, StatusPartial, RiskLow, "the egress allowlist is empty", path+": 0 entries",
+			"no destination is allowed, so every outbound connection is flagged", "Add the destinations agents need to "+path+".")
+	default:
+		e.set(cfgID, StatusCompliant, RiskLow, fmt.Sprintf("the egress allowlist has %d entries", len(rules)), path, "", "")
+	}
+	const id = egress.CheckID
+	file := filepath.Join(e.o.ReportsDir, egress.ReportFile)
+	if e.egressRep == nil {
+		e.reportMissing(id, e.egressErr, file, "clawwarden egress")
+		return
+	}
+	var titles, risks, mits []string
+	for _, f := range e.egressRep.Findings {
+		titles, risks, mits = append(titles, f.Title), append(risks, f.Risk), append(mits, f.Mitigation)
+	}
+	e.fromReport(id, file, e.egressRep.GeneratedAt, e.egressRep.Summary.Checks[id], "clawwarden egress", titles, risks, mits)
+}
+
+// configUnknown sets id to not_assessed when openclaw.json cannot be read.
+func (e *evaluator) configUnknown(id string) bool {
+	if e.cfg != nil {
+		return false
+	}
+	if errors.Is(e.cfgErr, fs.ErrNotExist) {
+		e.set(id, StatusNotAssessed, RiskMedium, "no OpenClaw configuration",
+			e.o.ConfigPath+" does not exist", "OpenClaw's settings cannot be checked",
+			"Point OPENCLAW_CONFIG_PATH (or OPENCLAW_STATE_DIR) at the gateway's openclaw.json and assess again.")
+		return true
+	}
+	e.set(id, StatusNotAssessed, RiskMedium, "the OpenClaw configuration cannot be read", e.cfgErr.Error(),
+		"OpenClaw's settings cannot be checked", "Fix "+e.o.ConfigPath+" (`openclaw doctor` validates it), then assess again.")
+	return true
+}
+
+func (e *evaluator) channelChecks() {
+	const allowID, mentionID = "channel_allowlist_configured", "group_mentions_required"
+	if e.configUnknown(allowID) {
+		e.configUnknown(mentionID)
+		return
+	}
+	chans := e.cfg.Channels()
+	var names []string
+	var open, pairing, noMention, openGroups []string
+	for _, ch := range chans {
+		if !ch.Enabled {
+			continue
+		}
+		names = append(names, ch.ID)
+		desc := fmt.Sprintf("channels.%s (dmPolicy %s, groupPolicy %s, allowFrom %d entries)", ch.ID, ch.DMPolicy, ch.GroupPolicy, len(ch.AllowFrom))
+		switch {
+		case ch.DMPolicy == "open" || ch.GroupPolicy == "open" || ch.Wildcard:
+			open = append(open, desc)
+		case ch.DMPolicy == "pairing":
+			pairing = append(pairing, desc)
+		}
+		for _, g := range ch.NoMention {
+			noMention = append(noMention, "channels."+ch.ID+"."+g)
+		}
+		if ch.GroupPolicy == "open" {
+			openGroups = append(openGroups, ch.ID)
+		}
+	}
+	ev := fmt.Sprintf("%s: enabled channels: %s", e.cfg.Path, orNone(names))
+	switch {
+	case len(names) == 0:
+		e.set(allowID, StatusCompliant, RiskLow, "no chat channel is configured", ev, "", "")
+	case len(open) > 0:
+		e.set(allowID, StatusViolation, RiskHigh, "anyone can message the agent on "+strings.Join(open, "; "), ev,
+			"open DM or group policy or a \"*\" allowFrom lets strangers instruct the agent",
+			"In "+e.cfg.Path+" set channels.<channel>.dmPolicy to \"allowlist\" and groupPolicy to \"allowlist\", list trusted senders in allowFrom, and remove \"*\" (`openclaw config set channels.<channel>.dmPolicy allowlist`).")
+	case len(pairing) > 0:
+		e.set(allowID, StatusPartial, RiskLow, "unknown senders can request pairing on "+strings.Join(pairing, "; "), ev,
+			"pairing lets unknown senders ask the owner for access; an explicit allowlist does not",
+			"Set channels.<channel>.dmPolicy to \"allowlist\" with the trusted senders in allowFrom in "+e.cfg.Path+".")
+	default:
+		e.set(allowID, StatusCompliant, RiskLow, "every channel accepts only allowlisted senders", ev, "", "")
+	}
+	switch {
+	case len(noMention) > 0:
+		status, risk := StatusPartial, RiskMedium
+		if len(openGroups) > 0 {
+			status, risk = StatusViolation, RiskHigh
+		}
+		e.set(mentionID, status, risk, "mention gating is off for "+strings.Join(noMention, ", "), ev,
+			"the agent acts on every group message there, including injected instructions from any member",
+			"Set requireMention: true (or remove requireMention: false) for these groups in "+e.cfg.Path+".")
+	default:
+		e.set(mentionID, StatusCompliant, RiskLow, "group messages need a mention (OpenClaw's default; no group turns it off)", ev, "", "")
+	}
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+func (e *evaluator) gatewayLoopback() {
+	const id = "gateway_loopback_only"
+	if e.configUnknown(id) {
+		return
+	}
+	bind, set := e.cfg.Bind()
+	port := 18789
+	if v, ok := e.cfg.Get("gateway.port"); ok {
+		if f, ok := v.(float64); ok {
+			port = int(f)
+		}
+	}
+	auth := e.cfg.Auth()
+	ev := fmt.Sprintf("%s: gateway.bind=%s", e.cfg.Path, bind)
+	if !set {
+		ev += " (unset; OpenClaw's default)"
+	}
+	ev += fmt.Sprintf(", gateway.port=%d, gateway.auth.mode=%s", port, orDefault(auth.Mode, "unset"))
+	var public []string
+	if e.portsRep != nil {
+		for _, l := range e.portsRep.Listeners {
+			if int(l.Port) == port && l.Protocol == "tcp" && slices.Contains(l.Flags, "public") {
+				public = append(public, fmt.Sprintf("%s:%d (%s)", l.BindAddress, l.Port, l.Process))
+			}
+		}
+		ev += fmt.Sprintf("; %s (generated %s)", ports.ReportFile, e.portsRep.GeneratedAt)
+	}
+	mit := "Run `openclaw config set gateway.bind loopback` and restart the gateway; reach it remotely through an SSH tunnel or Tailscale Serve."
+	switch {
+	case !openclaw.BindIsLoopback(bind):
+		risk := RiskHigh
+		if auth.Mode == "none" {
+			risk = RiskCritical
+		}
+		e.set(id, StatusViolation, risk, "the gateway binds "+bind+", not loopback", ev,
+			"the gateway's WebSocket and HTTP API are reachable from other hosts", mit)
+	case len(public) > 0:
+		e.set(id, StatusViolation, RiskHigh, "a process listens publicly on the gateway port: "+strings.Join(public, ", "), ev,
+			"the configuration says loopback, but the port is exposed", mit+" Check for an older gateway or a proxy on that port.")
+	case auth.Mode == "none" || (auth.Mode != "trusted-proxy" && !auth.HasToken && !auth.HasPassword):
+		e.set(id, StatusPartial, RiskMedium, "the gateway is on loopback but openclaw.json configures no gateway auth secret", ev,
+			"any local process or user can drive the gateway",
+			"Set gateway.auth.mode to \"token\" with gateway.auth.token from a secret reference or ${OPENCLAW_GATEWAY_TOKEN} in "+e.cfg.Path+" (`openclaw configure` generates one).")
+	default:
+		e.set(id, StatusCompliant, RiskLow, "the gateway binds loopback only", ev, "", "")
+	}
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func (e *evaluator) secretsPermissions() {
+	const id = "secrets_permissions_hardened"
+	state := e.o.Paths.StateDir
+	if _, err := os.Lstat(state); err != nil {
+		e.set(id, StatusNotAssessed, RiskMedium, "the OpenClaw state directory cannot be read", err.Error(),
+			"no evidence about file permissions", "Point OPENCLAW_STATE_DIR at the gateway's state directory and assess again.")
+		return
+	}
+	var loose, checked []string
+	look := func(p string) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return
+		}
+		checked = append(checked, p)
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			loose = append(loose, fmt.Sprintf("%s is %04o", p, fi.Mode().Perm()))
+		}
+	}
+	look(state)
+	look(e.o.ConfigPath)
+	look(e.o.Paths.SecurityDir)
+	for _, dir := range []string{filepath.Join(state, "credentials"), filepath.Join(state, "agents")} {
+		look(dir)
+		ents, _ := os.ReadDir(dir)
+		for _, en := range ents {
+			look(filepath.Join(dir, en.Name()))
+		}
+	}
+	auth := gatewayAuthOf(e.cfg)
+	ev := fmt.Sprintf("checked %d paths under %s", len(checked), state)
+	switch {
+	case len(loose) > 0:
+		e.set(id, StatusViolation, RiskHigh, "OpenClaw files are readable by group or others: "+strings.Join(loose, ", "), ev,
+			"other local users can read tokens, credentials and session data",
+			"Run `chmod 700 "+state+"` and `chmod 600` on the files listed (or `openclaw security audit --fix`).")
+	case auth.Plaintext:
+		e.set(id, StatusPartial, RiskMedium, "gateway.auth holds a plaintext token or password in "+e.o.ConfigPath, ev+"; permissions are owner-only",
+			"the secret is stored in the config file itself and copied into backups",
+			"Move gateway.auth.token/password to a secret reference or ${OPENCLAW_GATEWAY_TOKEN} (`openclaw secrets`), then rotate it.")
+	default:
+		e.set(id, StatusCompliant, RiskLow, "OpenClaw state, config and credentials are owner-only", ev, "", "")
+	}
+}
+
+// gatewayAuthOf returns the gateway auth settings of cfg; the zero value
+// when cfg is nil.
+func gatewayAuthOf(cfg *openclaw.Config) openclaw.GatewayAuth {
+	if cfg == nil {
+		return openclaw.GatewayAuth{}
+	}
+	return cfg.Auth()
+}
+
+func (e *evaluator) runtimeHook() {
+	const id = "runtime_privilege_hook_installed"
+	h := e.o.Hook
+	if h == nil {
+		why := "no hook status"
+		if e.o.HookErr != nil {
+			why = e.o.HookErr.Error()
+		}
+		e.inputError(e.o.HookErr)
+		e.set(id, StatusNotAssessed, RiskMedium, "the hook's state cannot be read", why,
+			"unknown whether the agent's sudo goes through the guard", "Run `clawwarden hook status` and fix what it reports.")
+		return
+	}
+	var parts []string
+	var fix string
+	for _, l := range h.Layers {
+		parts = append(parts, l.Layer+"="+l.State)
+		if fix == "" && l.Fix != "" && l.State != "ok" {
+			fix = l.Fix
+		}
+	}
+	ev := "clawwarden hook status: " + strings.Join(parts, ", ")
+	switch {
+	case h.Effective:
+		e.set(id, StatusCompliant, RiskLow, "the sudo shim at "+h.Shim+" is first on the gateway's PATH", ev, "", "")
+	case h.Installed:
+		e.set(id, StatusPartial, RiskMedium, "the hook is installed but not effective", ev,
+			"the agent's sudo may bypass the guard", "Run `"+orDefault(fix, "clawwarden hook install")+"` (see `clawwarden hook status`).")
+	default:
+		e.set(id, StatusViolation, RiskMedium, "the sudo shim is not installed", ev,
+			"the agent's sudo calls go straight to sudo, with no policy, approval of the exact command or audit",
+			"Run `clawwarden hook install` and restart the gateway.")
+	}
+}
+
+// privilegeBinaries are other routes to root that bypass sudo and the guard.
+var privilegeBinaries = []string{"/usr/bin/pkexec", "/usr/bin/doas", "/usr/local/bin/doas", "/usr/bin/run0", "/usr/bin/su", "/bin/su"}
+
+func (e *evaluator) alternatePaths() {
+	const id = "alternate_privilege_paths_restricted"
+	var found, flagged []string
+	for _, b := range privilegeBinaries {
+		fi, err := os.Stat(e.root(b))
+		if err != nil || fi.IsDir() {
+			continue
+		}
+		desc := fmt.Sprintf("%s (%s)", b, fi.Mode())
+		found = append(found, desc)
+		setuid := fi.Mode()&fs.ModeSetuid != 0
+		switch filepath.Base(b) {
+		case "su":
+			// su asks for the target user's password, not a rule of ours.
+		case "run0":
+			flagged = append(flagged, desc+": polkit-authorised root shell")
+		default:
+			if setuid {
+				flagged = append(flagged, desc+": setuid")
+			}
+		}
+	}
+	var nopass []string
+	if data, err := os.ReadFile(e.root("/etc/doas.conf")); err == nil {
+		for i, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 2 && f[0] == "permit" && slices.Contains(f, "nopass") && doasNames(f, e.o.User, e.o.Groups) {
+				nopass = append(nopass, fmt.Sprintf("/etc/doas.conf:%d: %s", i+1, strings.TrimSpace(line)))
+			}
+		}
+	}
+	ev := "found: " + orNone(found)
+	switch {
+	case len(nopass) > 0:
+		e.set(id, StatusViolation, RiskHigh, "doas lets "+e.o.User+" become root without a password", ev+"; "+strings.Join(nopass, "; "),
+			"an agent can use doas to bypass the guard and any approval",
+			"Remove `nopass` from these rules in /etc/doas.conf, or uninstall doas.")
+	case len(flagged) > 0:
+		e.set(id, StatusPartial, RiskMedium, "other privilege tools are installed: "+strings.Join(flagged, "; "), ev,
+			"these routes to root bypass the sudo shim, its policy and its audit log",
+			"Remove what is not needed (e.g. `apt-get remove pkexec`), or restrict it (polkit rules for pkexec, no rule for this user in /etc/doas.conf).")
+	default:
+		e.set(id, StatusCompliant, RiskLow, "no route to root other than sudo (and su, which needs the root password)", ev, "", "")
+	}
+}
+
+func doasNames(f []string, user string, groups []string) bool {
+	for _, w := range f[1:] {
+		if w == user || (strings.HasPrefix(w, ":") && slices.Contains(groups, w[1:])) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *evaluator) backup() {
+	const id = "backup_configured"
+	dirs := []string{e.o.Paths.Home, filepath.Join(e.o.Paths.Home, "backups")}
+	var newest string
+	var newestAt time.Time
+	for _, d := range dirs {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, en := range ents {
+			if !strings.HasSuffix(en.Name(), "openclaw-backup.tar.gz") {
+				continue
+			}
+			fi, err := en.Info()
+			if err == nil && fi.ModTime().After(newestAt) {
+				newest, newestAt = filepath.Join(d, en.Name()), fi.ModTime()
+			}
+		}
+	}
+	ev := "looked for *openclaw-backup.tar.gz (`openclaw backup create`) in " + strings.Join(dirs, ", ")
+	mit := "Run `openclaw backup create --verify` and schedule it (cron or a systemd timer); keep a copy off the host."
+	if newest == "" {
+		e.set(id, StatusViolation, RiskMedium, "no OpenClaw backup archive found", ev,
+			"config, credentials and sessions cannot be restored after loss or tampering", mit)
+		return
+	}
+	age := e.o.Now.Sub(newestAt)
+	days := int(age.Hours() / 24)
+	ev += fmt.Sprintf("; newest %s, %d day(s) old", newest, days)
+	switch {
+	case age <= 7*24*time.Hour:
+		e.set(id, StatusCompliant, RiskLow, fmt.Sprintf("the newest backup is %d day(s) old", days), ev, "", "")
+	case age <= 30*24*time.Hour:
+		e.set(id, StatusPartial, RiskLow, fmt.Sprintf("the newest backup is %d days old", days), ev, "backups are older than a week", mit)
+	default:
+		e.set(id, StatusViolation, RiskMedium, fmt.Sprintf("the newest backup is %d days old", days), ev, "backups are older than 30 days", mit)
+	}
+}
+
+func (e *evaluator) updates() {
+	const id = "update_hygiene"
+	ocOK, ocEv := true, "OpenClaw update.checkOnStart unset (default true)"
+	if e.cfg != nil {
+		if v, ok := e.cfg.Get("update.checkOnStart"); ok {
+			if b, isBool := v.(bool); isBool && !b {
+				ocOK, ocEv = false, "OpenClaw update.checkOnStart=false in "+e.cfg.Path
+			} else {
+				ocEv = fmt.Sprintf("OpenClaw update.checkOnStart=%v", v)
+			}
+		}
+	} else {
+		ocEv = "OpenClaw config not read"
+	}
+	aptDir := e.root("/etc/apt/apt.conf.d")
+	ents, err := os.ReadDir(aptDir)
+	if err != nil {
+		e.set(id, StatusNotAssessed, RiskMedium, "the host's update mechanism is unknown", "no "+aptDir+"; "+ocEv,
+			"no evidence that the host receives security updates",
+			"Enable automatic security updates with your distribution's tool and assess again.")
+		return
+	}
+	hostOK, hostEv := false, "unattended-upgrades not enabled in "+aptDir
+	for _, en := range ents {
+		data, err := os.ReadFile(filepath.Join(aptDir, en.Name()))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			l := strings.TrimSpace(line)
+			if strings.HasPrefix(l, "APT::Periodic::Unattended-Upgrade") && strings.Contains(l, `"1"`) {
+				hostOK, hostEv = true, "unattended-upgrades enabled in "+filepath.Join(aptDir, en.Name())
+			}
+		}
+	}
+	ev := hostEv + "; " + ocEv
+	switch {
+	case hostOK && ocOK:
+		e.set(id, StatusCompliant, RiskLow, "the host installs security updates and OpenClaw checks for updates", ev, "", "")
+	case hostOK || ocOK:
+		gap, mit := "OpenClaw does not check for updates", "Remove update.checkOnStart=false from "+e.o.ConfigPath+" and run `openclaw update` regularly."
+		if !hostOK {
+			gap, mit = "the host does not install security updates automatically", "`apt-get install unattended-upgrades` and `dpkg-reconfigure -plow unattended-upgrades`."
+		}
+		e.set(id, StatusPartial, RiskMedium, gap, ev, gap, mit)
+	default:
+		e.set(id, StatusViolation, RiskMedium, "neither the host nor OpenClaw is kept up to date", ev,
+			"known vulnerabilities stay unpatched",
+			"`apt-get install unattended-upgrades`; remove update.checkOnStart=false from "+e.o.ConfigPath+".")
+	}
+}
+
+func (e *evaluator) promptInjection() {
+	const id = "prompt_injection_controls"
+	path := e.o.Paths.Security(config.PromptPolicyFile)
+	pp, found, err := policy.LoadPrompt(path)
+	untrusted := "OPENCLAW_UNTRUSTED_SOURCE is not set in this environment"
+	if e.o.Env.UntrustedSource {
+		untrusted = "OPENCLAW_UNTRUSTED_SOURCE=1 in this environment"
+	}
+	// OpenClaw's own exec policy: security full with ask off runs any host
+	// command the model asks for, injected or not.
+	var open, scopes []string
+	for _, s := range e.o.ExecPolicy {
+		scopes = append(scopes, fmt.Sprintf("%s: security=%s ask=%s", s.AgentID, s.Security, s.Ask))
+		if s.Security == "full" && s.Ask == "off" {
+			open = append(open, s.AgentID)
+		}
+	}
+	execEv := "OpenClaw exec policy not read: " + orDefault(e.o.ExecPolicyNote, "unknown")
+	if e.o.ExecPolicy != nil {
+		execEv = "openclaw approvals get: " + orNone(scopes)
+	}
+	ev := path + "; " + untrusted + "; " + execEv
+	switch {
+	case err != nil:
+		e.inputError(err)
+		e.set(id, StatusViolation, RiskHigh, "the prompt policy is unusable", err.Error()+"; "+execEv,
+			"the guard refuses to run with a malformed prompt policy, and untrusted content is not handled as intended",
+			`Fix `+path+`: {"require_confirmation_for_untrusted": true}, mode 0600.`)
+	case found && !pp.RequireConfirmationForUntrusted:
+		e.set(id, StatusViolation, RiskHigh, "require_confirmation_for_untrusted is false", ev,
+			"a privileged command prompted by untrusted content (web pages, email, chat) can reuse earlier approvals",
+			`Set "require_confirmation_for_untrusted": true in `+path+`.`)
+	case len(open) > 0:
+		e.set(id, StatusPartial, RiskMedium, "OpenClaw runs host commands without asking for agent(s) "+strings.Join(open, ", ")+" (exec security full, ask off)", ev,
+			"instructions injected through content the agent reads can run any unprivileged command; only sudo goes through the guard",
+			"Run `openclaw exec-policy preset cautious` (or set tools.exec.security to \"allowlist\" and tools.exec.ask to \"on-miss\"), see OpenClaw's docs/tools/exec-approvals.md.")
+	case !found:
+		e.set(id, StatusPartial, RiskLow, "no prompt policy file; the built-in default (confirm untrusted) applies", path+" does not exist; "+untrusted+"; "+execEv,
+			"the default is not recorded in a reviewed policy file",
+			`Create `+path+` with {"require_confirmation_for_untrusted": true} and have it reviewed.`)
+	default:
+		e.set(id, StatusCompliant, RiskLow, "untrusted content needs an extra CONFIRM before privileged commands", ev, "", "")
+	}
+}
+
+func (e *evaluator) commandPolicy() {
+	const id = "command_policy_enforced"
+	path := e.o.Paths.Security(config.CommandPolicyFile)
+	_, err := policy.Load(path)
+	req := "OPENCLAW_REQUIRE_POLICY_FILES is not 1 in this environment"
+	if e.o.Env.RequirePolicyFiles {
+		req = "OPENCLAW_REQUIRE_POLICY_FILES=1 in this environment"
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		e.set(id, StatusPartial, RiskMedium, "no command policy; only the built-in rules apply", path+" does not exist; "+req,
+			"no reviewed allow/deny list narrows what may be approved",
+			`Create `+path+` ({"allow":[…],"deny":[…],"allow_exact":[[…]],"deny_exact":[[…]]}), have it reviewed, and set OPENCLAW_REQUIRE_POLICY_FILES=1 for the gateway.`)
+		return
+	case err != nil:
+		e.inputError(err)
+		e.set(id, StatusViolation, RiskHigh, "the command policy is unusable", err.Error(),
+			"the guard refuses every privileged command while the policy is malformed or unsafe",
+			"Fix "+path+" (`clawwarden policy check --file "+path+" -- true` shows the error).")
+		return
+	}
+	// policy.Load validated the file; count its rules for the evidence.
+	data, _ := safefile.ReadFile(path)
+	var counts map[string][]json.RawMessage
+	_ = json.Unmarshal(data, &counts)
+	n := 0
+	var parts []string
+	for _, k := range []string{"allow", "deny", "allow_exact", "deny_exact"} {
+		n += len(counts[k])
+		parts = append(parts, fmt.Sprintf("%s %d", k, len(counts[k])))
+	}
+	ev := path + ": " + strings.Join(parts, ", ") + "; " + req
+	if n == 0 {
+		e.set(id, StatusPartial, RiskLow, "the command policy has no rules", ev,
+			"only the built-in rules apply", "Add allow/deny rules for the commands agents need to "+path+".")
+		return
+	}
+	e.set(id, StatusCompliant, RiskLow, fmt.Sprintf("a command policy with %d rules applies", n), ev, "", "")
+}
+
+func (e *evaluator) sessionBoundary() {
+	const id = "session_boundary_enforced"
+	path := e.o.Paths.Security(config.SessionStateFile)
+	ev := "OPENCLAW_REQUIRE_SESSION_ID is not 1 in this environment"
+	if e.o.Env.RequireSessionID {
+		ev = "OPENCLAW_REQUIRE_SESSION_ID=1 in this environment"
+	}
+	data, err := safefile.ReadFile(path)
+	var st session.State
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		ev += "; no session state at " + path
+	case err != nil:
+		e.inputError(err)
+		e.set(id, StatusViolation, RiskHigh, "the session state is unsafe or unreadable", err.Error(),
+			"approvals cannot be trusted", "Run `clawwarden session drop` (it moves a corrupt state aside).")
+		return
+	default:
+		st, err = session.Parse(data, path)
+		if err != nil {
+			e.inputError(err)
+			e.set(id, StatusViolation, RiskHigh, "the session state is corrupt", err.Error(),
+				"approvals cannot be trusted", "Run `clawwarden session drop` (it moves a corrupt state aside).")
+			return
+		}
+		ev += fmt.Sprintf("; %s: %d approval(s) held", path, len(st.Approvals))
+	}
+	unscoped := 0
+	for _, a := range st.Approvals {
+		if a.SessionID == "" {
+			unscoped++
+		}
+	}
+	switch {
+	case len(st.Approvals) > 0 && st.Expired(e.o.Now):
+		e.set(id, StatusPartial, RiskMedium, fmt.Sprintf("%d approval(s) past the 30-minute idle limit are still stored", len(st.Approvals)), ev,
+			"they are refused when used, but should have been dropped", "Run `clawwarden session drop`.")
+	case !e.o.Env.RequireSessionID:
+		e.set(id, StatusPartial, RiskLow, "approvals are not required to carry a task session id", ev,
+			"an approval given for one task can be reused by another task of the same agent within the idle window",
+			"Set OPENCLAW_REQUIRE_SESSION_ID=1 in the gateway's environment and pass OPENCLAW_TASK_SESSION_ID per task.")
+	case unscoped > 0:
+		e.set(id, StatusPartial, RiskLow, fmt.Sprintf("%d stored approval(s) have no session id", unscoped), ev,
+			"approvals from before the requirement are not scoped", "Run `clawwarden session drop`.")
+	default:
+		e.set(id, StatusCompliant, RiskLow, "approvals are bound to a task session id", ev, "", "")
+	}
+}
+
+func (e *evaluator) multiFactor() {
+	const id = "multi_factor_approval"
+	path := e.o.Paths.Security(config.PassphraseFile)
+	p, err := approval.LoadPassphrase(path)
+	token := e.o.Env.ApprovalToken != ""
+	tokenEv := "OPENCLAW_APPROVAL_TOKEN is not set in this environment"
+	if token {
+		tokenEv = "OPENCLAW_APPROVAL_TOKEN is set in this environment"
+	}
+	switch {
+	case err != nil:
+		e.inputError(err)
+		e.set(id, StatusViolation, RiskHigh, "the approval passphrase record is unusable", err.Error()+"; "+tokenEv,
+			"approvals that need the passphrase fail", "Set it again with `clawwarden approval set-passphrase`.")
+	case p != nil:
+		obs := "an approval passphrase is set (stored as a salted Argon2id-derived key)"
+		if token {
+			obs += "; the environment token is also set (weak on its own)"
+		}
+		e.set(id, StatusCompliant, RiskLow, obs, path+"; "+tokenEv, "", "")
+	case token:
+		e.set(id, StatusPartial, RiskMedium, "approval relies on OPENCLAW_APPROVAL_TOKEN only", path+" does not exist; "+tokenEv,
+			"the token lives in the agent's environment, so the agent can read and type it: it proves little",
+			"Run `clawwarden approval set-passphrase` on the person's own terminal; the passphrase is never stored in the agent's reach.")
+	default:
+		e.set(id, StatusViolation, RiskMedium, "approval needs only a keypress on the terminal", path+" does not exist; "+tokenEv,
+			"no second factor: whoever controls the approving terminal approves",
+			"Run `clawwarden approval set-passphrase` on the person's own terminal.")
+	}
+}

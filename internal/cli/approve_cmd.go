@@ -188,36 +188,7 @@ Changing an existing passphrase asks for the current one first.`,
 				return withHint(err, "set the passphrase from your own terminal")
 			}
 			defer t.Close()
-			if old != nil {
-				cur, err := t.Secret("Current approval passphrase: ")
-				if err != nil {
-					return approval.ErrBadToken
-				}
-				if _, err := old.Key(cur); err != nil {
-					return err
-				}
-			}
-			p1, err := t.Secret("New approval passphrase (at least 8 characters): ")
-			if err != nil {
-				return err
-			}
-			p2, err := t.Secret("Repeat it: ")
-			if err != nil {
-				return err
-			}
-			if p1 != p2 {
-				return withCode(ExitBadToken, errors.New("the two passphrases differ; nothing changed"))
-			}
-			p, err := approval.NewPassphrase(p1, approval.DefaultKDF, a.now())
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			if err := p.Save(path); err != nil {
-				return err
-			}
-			a.auditEvent(paths, audit.Record{Event: "passphrase", Decision: "set", Detail: "approval passphrase set"})
-			fmt.Fprintf(a.stdio.Out, "approval passphrase set (%s)\n", path)
-			return nil
+			return a.setPassphrase(t, old, path)
 		},
 	}
 	status := &cobra.Command{
@@ -243,4 +214,43 @@ Changing an existing passphrase asks for the current one first.`,
 	}
 	cmd.AddCommand(set, status)
 	return cmd
+}
+
+// setPassphrase asks on t for the current passphrase (when old is set) and
+// a new one, twice, and stores its verifier at path.
+func (a *app) setPassphrase(t *approval.Terminal, old *approval.Passphrase, path string) error {
+	paths, err := a.Paths()
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		cur, err := t.Secret("Current approval passphrase: ")
+		if err != nil {
+			return approval.ErrBadToken
+		}
+		if _, err := old.Key(cur); err != nil {
+			return err
+		}
+	}
+	p1, err := t.Secret("New approval passphrase (at least 8 characters): ")
+	if err != nil {
+		return err
+	}
+	p2, err := t.Secret("Repeat it: ")
+	if err != nil {
+		return err
+	}
+	if p1 != p2 {
+		return withCode(ExitBadToken, errors.New("the two passphrases differ; nothing changed"))
+	}
+	p, err := approval.NewPassphrase(p1, approval.DefaultKDF, a.now())
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if err := p.Save(path); err != nil {
+		return err
+	}
+	a.auditEvent(paths, audit.Record{Event: "passphrase", Decision: "set", Detail: "approval passphrase set"})
+	fmt.Fprintf(a.stdio.Out, "approval passphrase set (%s)\n", path)
+	return nil
 }

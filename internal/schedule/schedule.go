@@ -1,0 +1,392 @@
+package schedule
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clawwarden/clawwarden/internal/safefile"
+)
+
+// StateFile is the record of what install wrote, in the security directory.
+const StateFile = "schedule-state.json"
+
+// Backends.
+const (
+	Systemd = "systemd"
+	Launchd = "launchd"
+	Cron    = "cron"
+)
+
+// ErrNoBackend means neither a systemd user manager, launchd nor crontab is
+// available.
+var ErrNoBackend = errors.New("no scheduler available: no systemd user manager, launchd or crontab command")
+
+// Runner runs an external command and returns its combined output.
+type Runner interface {
+	Run(name string, args ...string) ([]byte, error)
+}
+
+// ExecRunner runs commands with os/exec, never through a shell.
+type ExecRunner struct{}
+
+// Run implements [Runner].
+func (ExecRunner) Run(name string, args ...string) ([]byte, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return out, nil
+}
+
+// Config is what install, remove and status need.
+type Config struct {
+	Home        string // the user's home directory
+	SecurityDir string // where StateFile lives
+	Exe         string // absolute path of the clawwarden binary
+	User        string // user name, for the cron minute
+	UID         int    // for launchctl's gui/<uid> domain
+	GOOS        string
+	Env         []EnvVar
+	Runner      Runner
+	LookPath    func(string) (string, error)
+	Now         func() time.Time
+}
+
+// State is the content of [StateFile].
+type State struct {
+	Backend     string    `json:"backend"`
+	Paths       []string  `json:"paths"`
+	Every       string    `json:"every"`
+	CronLine    string    `json:"cron_line,omitempty"`
+	InstalledAt time.Time `json:"installed_at"`
+}
+
+func (c Config) statePath() string { return filepath.Join(c.SecurityDir, StateFile) }
+
+func (c Config) unitDir() string { return filepath.Join(c.Home, ".config", "systemd", "user") }
+
+func (c Config) plistPath() string {
+	return filepath.Join(c.Home, "Library", "LaunchAgents", Label+".plist")
+}
+
+// Detect picks the backend for this host.
+func Detect(c Config) (string, error) {
+	if c.GOOS == "darwin" {
+		if _, err := c.LookPath("launchctl"); err == nil {
+			return Launchd, nil
+		}
+	}
+	if c.GOOS == "linux" {
+		if _, err := c.LookPath("systemctl"); err == nil {
+			if _, err := c.Runner.Run("systemctl", "--user", "show-environment"); err == nil {
+				return Systemd, nil
+			}
+		}
+	}
+	if _, err := c.LookPath("crontab"); err == nil {
+		return Cron, nil
+	}
+	return "", ErrNoBackend
+}
+
+// ReadState returns the recorded installation, or nil when there is none.
+func ReadState(c Config) (*State, error) {
+	data, err := safefile.ReadFile(c.statePath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", c.statePath(), safefile.ErrInvalid, err)
+	}
+	return &s, nil
+}
+
+// Result says what install did.
+type Result struct {
+	State State
+	// Rounded is the interval cron really uses when it differs from the
+	// requested one; zero otherwise.
+	Rounded time.Duration
+}
+
+// Install schedules the cycle every interval with the detected backend,
+// replacing an earlier installation. Running it twice gives the same files
+// and one crontab line.
+func Install(c Config, every time.Duration) (Result, error) {
+	backend, err := Detect(c)
+	if err != nil {
+		return Result{}, err
+	}
+	if old, err := ReadState(c); err != nil {
+		return Result{}, err
+	} else if old != nil && old.Backend != backend {
+		if err := removeState(c, old); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := safefile.EnsureDir(c.SecurityDir); err != nil {
+		return Result{}, err
+	}
+	res := Result{State: State{Backend: backend, Every: every.String(), InstalledAt: c.Now().UTC()}}
+	switch backend {
+	case Systemd:
+		err = installSystemd(c, every, &res.State)
+	case Launchd:
+		err = installLaunchd(c, every, &res.State)
+	case Cron:
+		err = installCron(c, every, &res)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	data, err := json.MarshalIndent(res.State, "", "  ")
+	if err != nil {
+		return Result{}, err
+	}
+	return res, safefile.WriteFile(c.statePath(), append(data, '\n'))
+}
+
+func installSystemd(c Config, every time.Duration, s *State) error {
+	svc, err := RenderService(c.Exe, c.Env)
+	if err != nil {
+		return err
+	}
+	dir := c.unitDir()
+	if err := safefile.EnsureDir(dir); err != nil {
+		return err
+	}
+	sp, tp := filepath.Join(dir, ServiceName), filepath.Join(dir, TimerName)
+	if err := safefile.WriteFile(sp, svc); err != nil {
+		return err
+	}
+	if err := safefile.WriteFile(tp, RenderTimer(every)); err != nil {
+		return err
+	}
+	s.Paths = []string{sp, tp}
+	if _, err := c.Runner.Run("systemctl", "--user", "daemon-reload"); err != nil {
+		return err
+	}
+	_, err = c.Runner.Run("systemctl", "--user", "enable", "--now", TimerName)
+	return err
+}
+
+func installLaunchd(c Config, every time.Duration, s *State) error {
+	data, err := RenderPlist(c.Exe, every, c.Env)
+	if err != nil {
+		return err
+	}
+	p := c.plistPath()
+	if err := safefile.EnsureDir(filepath.Dir(p)); err != nil {
+		return err
+	}
+	if err := safefile.WriteFile(p, data); err != nil {
+		return err
+	}
+	s.Paths = []string{p}
+	domain := "gui/" + strconv.Itoa(c.UID)
+	c.Runner.Run("launchctl", "bootout", domain+"/"+Label) // not loaded yet is fine
+	_, err = c.Runner.Run("launchctl", "bootstrap", domain, p)
+	return err
+}
+
+// readCrontab returns the user's crontab, empty when there is none.
+func readCrontab(c Config) (string, error) {
+	out, err := c.Runner.Run("crontab", "-l")
+	if err != nil {
+		if strings.Contains(string(out), "no crontab") || strings.Contains(err.Error(), "no crontab") {
+			return "", nil
+		}
+		return "", err
+	}
+	return string(out), nil
+}
+
+// writeCrontab installs content with `crontab FILE`, the file being a
+// private temporary file in the security directory.
+func writeCrontab(c Config, content string) error {
+	if err := safefile.EnsureDir(c.SecurityDir); err != nil {
+		return err
+	}
+	tmp := filepath.Join(c.SecurityDir, ".crontab.tmp")
+	if err := safefile.WriteFile(tmp, []byte(content)); err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	_, err := c.Runner.Run("crontab", tmp)
+	return err
+}
+
+func installCron(c Config, every time.Duration, r *Result) error {
+	spec, real := CronSpec(every, c.User)
+	if real != every {
+		r.Rounded = real
+		r.State.Every = real.String()
+	}
+	line, err := RenderCronLine(spec, c.Exe, c.Env)
+	if err != nil {
+		return err
+	}
+	cur, err := readCrontab(c)
+	if err != nil {
+		return err
+	}
+	r.State.Paths = []string{"crontab"}
+	r.State.CronLine = line
+	out, changed := SetCronLine(cur, line)
+	if !changed {
+		return nil
+	}
+	return writeCrontab(c, out)
+}
+
+// Remove undoes what the state file records; with no state it does nothing
+// and returns nil state.
+func Remove(c Config) (*State, error) {
+	s, err := ReadState(c)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	if err := removeState(c, s); err != nil {
+		return nil, err
+	}
+	if err := os.Remove(c.statePath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return s, nil
+}
+
+// removeFile deletes a file install wrote, refusing symlinks and foreign
+// files; a missing file is fine.
+func removeFile(p string) error {
+	if _, err := safefile.Check(p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	return os.Remove(p)
+}
+
+func removeState(c Config, s *State) error {
+	switch s.Backend {
+	case Systemd:
+		c.Runner.Run("systemctl", "--user", "disable", "--now", TimerName) // may already be gone
+		for _, p := range s.Paths {
+			if err := removeFile(p); err != nil {
+				return err
+			}
+		}
+		c.Runner.Run("systemctl", "--user", "daemon-reload")
+	case Launchd:
+		c.Runner.Run("launchctl", "bootout", "gui/"+strconv.Itoa(c.UID)+"/"+Label)
+		for _, p := range s.Paths {
+			if err := removeFile(p); err != nil {
+				return err
+			}
+		}
+	case Cron:
+		cur, err := readCrontab(c)
+		if err != nil {
+			return err
+		}
+		out, changed := SetCronLine(cur, "")
+		if changed {
+			return writeCrontab(c, out)
+		}
+	default:
+		return fmt.Errorf("%s: %w: unknown backend %q", c.statePath(), safefile.ErrInvalid, s.Backend)
+	}
+	return nil
+}
+
+// Status is what `schedule status` reports.
+type Status struct {
+	Installed bool     `json:"installed"`
+	Backend   string   `json:"backend"`
+	Every     string   `json:"every"`
+	NextRun   string   `json:"next_run"`
+	LastRun   string   `json:"last_run"`
+	Paths     []string `json:"paths"`
+	Detail    string   `json:"detail"`
+}
+
+// GetStatus reports the recorded installation and asks the backend when it
+// runs next.
+func GetStatus(c Config) (Status, error) {
+	s, err := ReadState(c)
+	if err != nil {
+		return Status{}, err
+	}
+	if s == nil {
+		return Status{Paths: []string{}, Detail: "not installed: run 'clawwarden schedule install'"}, nil
+	}
+	st := Status{Installed: true, Backend: s.Backend, Every: s.Every, Paths: s.Paths}
+	if s.Backend != Cron {
+		for _, p := range s.Paths {
+			if _, err := safefile.Check(p); err != nil {
+				st.Installed = false
+				st.Detail = fmt.Sprintf("%v: run 'clawwarden schedule install' again", err)
+				return st, nil
+			}
+		}
+	}
+	switch s.Backend {
+	case Systemd:
+		out, err := c.Runner.Run("systemctl", "--user", "show", TimerName, "-p", "NextElapseUSecRealtime", "-p", "LastTriggerUSec")
+		if err != nil {
+			st.Detail = err.Error()
+			break
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			k, v, _ := strings.Cut(strings.TrimSpace(l), "=")
+			if v == "n/a" {
+				v = ""
+			}
+			switch k {
+			case "NextElapseUSecRealtime":
+				st.NextRun = v
+			case "LastTriggerUSec":
+				st.LastRun = v
+			}
+		}
+		st.Detail = "systemd user timer " + TimerName
+	case Launchd:
+		if _, err := c.Runner.Run("launchctl", "print", "gui/"+strconv.Itoa(c.UID)+"/"+Label); err != nil {
+			st.Detail = "not loaded in launchd: run 'clawwarden schedule install' again"
+		} else {
+			st.Detail = "loaded in launchd as " + Label + " (StartInterval " + s.Every + ")"
+		}
+	case Cron:
+		cur, err := readCrontab(c)
+		if err != nil {
+			st.Detail = err.Error()
+			break
+		}
+		line, ok := CronLineIn(cur)
+		if !ok {
+			st.Installed = false
+			st.Detail = "the crontab line is missing: run 'clawwarden schedule install' again"
+			break
+		}
+		f := strings.Fields(line)
+		if len(f) >= 5 {
+			if next, err := NextCron(strings.Join(f[:5], " "), c.Now()); err == nil {
+				st.NextRun = next.Format(time.RFC3339)
+			}
+		}
+		st.Detail = "crontab line: " + line
+	}
+	return st, nil
+}

@@ -295,7 +295,7 @@ func (r *run) guard(ctx context.Context) (int, error) {
 	}
 	recs = append(recs, audit.Record{Event: "approval", Decision: "approved", Detail: via})
 	if err := r.audit(recs...); err != nil {
-		r.afterwards(sudo, nil, 0)
+		r.afterwards(sudo, errNotRun, 0, 0)
 		return 0, fmt.Errorf("refusing to run a privileged command that cannot be audited: %w", err)
 	}
 
@@ -353,10 +353,13 @@ func (r *run) approve(ctx context.Context, rule string, untrusted bool) (string,
 	return "pending:" + r.id, nil
 }
 
+// errNotRun is recorded as the result when the command was not started.
+var errNotRun = errors.New("not run: the audit log could not be written")
+
 // afterwards is step 8: reset sudo's cached credentials, record activity,
 // drop the approval unless the session is kept, audit the outcome. It runs
 // whether or not the command ran.
-func (r *run) afterwards(sudo string, runErr error, code int, dur ...time.Duration) {
+func (r *run) afterwards(sudo string, runErr error, code int, dur time.Duration) {
 	o := &r.o
 	// sudo -k runs while the state is updated; its outcome is audited below.
 	waitReset := startResetSudo(sudo, sanitizedEnv(o.Getenv))
@@ -376,8 +379,8 @@ func (r *run) afterwards(sudo string, runErr error, code int, dur ...time.Durati
 	} else {
 		res.ExitCode = &code
 	}
-	if len(dur) > 0 {
-		ms := float64(dur[0].Microseconds()) / 1000
+	if runErr == nil {
+		ms := float64(dur.Microseconds()) / 1000
 		res.DurationMS = &ms
 	}
 	reset := audit.Record{Event: "sudo-reset", Decision: "ok", Detail: "sudo -k"}

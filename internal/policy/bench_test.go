@@ -71,6 +71,9 @@ func BenchmarkDecide(b *testing.B) {
 		{"not-listed", []string{"/usr/bin/journalctl", "-u", "nginx", "--since", "2024-01-01 00:00"}, "/usr/bin/journalctl"},
 		{"allow-exact", []string{"apt-get", "install", "-y", "pkg4"}, "/usr/bin/apt-get"},
 		{"builtin", []string{"tar", "-xf", "a.tar", "--to-command=sh"}, "/usr/bin/tar"},
+		// A program whose paths are checked, through symlinks: cp is not in
+		// the allow list, so every rule runs.
+		{"path-check", []string{"cp", "/etc/hosts", "/tmp/hosts.bak"}, "/usr/bin/cp"},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -10,21 +10,27 @@ import (
 // as the rule "builtin:<kind>".
 const (
 	kindPrivilege = "privilege-tool"
+	kindPrivFile  = "privilege-file"
 	kindShell     = "shell"
 	kindInterp    = "interpreter"
 	kindWrapper   = "exec-wrapper"
 	kindEscape    = "escape-route"
 )
 
-var kindOrder = []string{kindPrivilege, kindShell, kindInterp, kindWrapper, kindEscape}
+var kindOrder = []string{kindPrivilege, kindPrivFile, kindShell, kindInterp, kindWrapper, kindEscape}
 
 // builtinRule is the built-in rule for one program name.
 type builtinRule struct {
 	kind string
 	// check returns why args (argv[1:]) make the program dangerous, or ""
-	// when they do not. A nil check means always: detail says why.
-	check  func(args []string) string
-	detail string
+	// when they do not. Without check or pathCheck the program is always
+	// refused: detail says why.
+	check func(args []string) string
+	// pathCheck, for programs that are dangerous by the files they touch,
+	// also gets the command's working directory ("" when unknown) and
+	// returns the kind along with the detail, or "", "".
+	pathCheck func(cwd string, args []string) (kind, detail string)
+	detail    string
 }
 
 var builtinRules = map[string]builtinRule{}
@@ -49,11 +55,33 @@ func refuseWhen(kind string, check func([]string) string, names ...string) {
 	}
 }
 
+// refuseWhenIn registers programs that are refused when check, given the
+// working directory, finds a kind and reason.
+func refuseWhenIn(check func(cwd string, args []string) (kind, detail string), names ...string) {
+	for _, n := range names {
+		if _, dup := builtinRules[n]; dup {
+			panic("policy: duplicate built-in rule for " + n)
+		}
+		builtinRules[n] = builtinRule{pathCheck: check}
+	}
+}
+
 func init() {
 	refuseAlways(kindPrivilege, "is a privilege or identity tool: under sudo it opens a root shell or changes identity outside this guard's per-command approval",
 		"sudo", "sudoedit", "sudo-rs", "su", "doas", "pkexec", "runuser", "setpriv", "capsh", "chroot",
 		"nsenter", "unshare", "machinectl", "systemd-run", "run0", "systemd-nspawn", "login", "newgrp", "sg",
 		"chpst", "setuidgid", "s6-setuidgid", "bwrap", "firejail")
+	refuseWhenIn(teeCheck, "tee")
+	refuseWhenIn(cpCheck, "cp")
+	refuseWhenIn(mvCheck, "mv")
+	refuseWhenIn(installCheck, "install")
+	refuseWhenIn(lnCheck, "ln")
+	refuseWhenIn(ddCheck, "dd")
+	refuseWhenIn(sedCheck, "sed")
+	refuseWhenIn(chmodCheck, "chmod")
+	refuseWhenIn(chownCheck, "chown")
+	refuseWhenIn(chgrpCheck, "chgrp")
+	refuseWhenIn(truncateCheck, "truncate")
 	refuseAlways(kindShell, "is a shell (or runs one): as root it runs any command outside this guard's per-command approval",
 		"sh", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "ash", "rbash", "busybox", "toybox",
 		"elvish", "nu", "pwsh", "powershell", "xonsh", "yash", "oksh", "loksh", "posh", "hush", "rksh", "rzsh",
@@ -101,28 +129,38 @@ func init() {
 	refuseWhen(kindEscape, wgetCheck, "wget")
 }
 
-// builtin applies the built-in rules to argv, looking at the program's name
-// as given and as resolved. It returns the kind and reason of the refusal,
-// or "" when no built-in rule refuses.
-func builtin(argv []string, resolved string) (kind, reason string) {
+// builtin applies the built-in rules to argv, run in the working directory
+// cwd ("" when unknown), looking at the program's name as given and as
+// resolved. It returns the kind and reason of the refusal, or "" when no
+// built-in rule refuses.
+func builtin(cwd string, argv []string, resolved string) (kind, reason string) {
 	best := len(kindOrder)
+	var prev string
 	for _, path := range [2]string{argv[0], resolved} {
 		if path == "" {
 			continue
 		}
 		base := filepath.Base(path)
+		if base == prev {
+			continue // same rule, same answer
+		}
+		prev = base
 		r, ok := lookup(base)
 		if !ok {
 			continue
 		}
-		detail := r.detail
-		if r.check != nil {
-			if detail = r.check(argv[1:]); detail == "" {
-				continue
-			}
+		k, detail := r.kind, r.detail
+		switch {
+		case r.pathCheck != nil:
+			k, detail = r.pathCheck(cwd, argv[1:])
+		case r.check != nil:
+			detail = r.check(argv[1:])
 		}
-		if k := slices.Index(kindOrder, r.kind); k < best {
-			best, kind = k, r.kind
+		if detail == "" {
+			continue
+		}
+		if i := slices.Index(kindOrder, k); i < best {
+			best, kind = i, k
 			reason = base + " " + detail
 		}
 	}
@@ -191,8 +229,11 @@ type longOpt struct {
 // cluster, or else the next argument, as their value. List only letters the
 // program really gives a value: a letter wrongly listed would swallow the
 // next option and hide it, while one left out only makes the parse
-// stricter. Long options never take the next argument, for the same reason.
-func parseArgs(args []string, valueLetters string) cmdline {
+// stricter. For the same reason a long option takes the next argument only
+// when it is one of valueLong, or a prefix of one ("--target DIR" for
+// --target-directory), given without "=": list only options that require a
+// value, and none whose prefix is the whole name of an option without one.
+func parseArgs(args []string, valueLetters string, valueLong ...string) cmdline {
 	var c cmdline
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -201,7 +242,12 @@ func parseArgs(args []string, valueLetters string) cmdline {
 			c.operands = append(c.operands, args[i+1:]...)
 			return c
 		case strings.HasPrefix(a, "--"):
-			name, value, _ := strings.Cut(a[2:], "=")
+			name, value, eq := strings.Cut(a[2:], "=")
+			takes := func(l string) bool { return strings.HasPrefix(l, name) }
+			if !eq && name != "" && i+1 < len(args) && slices.ContainsFunc(valueLong, takes) {
+				i++
+				value = args[i]
+			}
 			c.long = append(c.long, longOpt{name: name, value: value})
 		case len(a) > 1 && a[0] == '-':
 			for j := 1; j < len(a); j++ {
@@ -251,6 +297,24 @@ func (c *cmdline) hasLong(names []string, exact ...string) string {
 		}
 	}
 	return ""
+}
+
+// values returns the values given to the option letter (0 for none) and to
+// the long option long or a prefix of it ("--target" for
+// --target-directory), short ones first.
+func (c *cmdline) values(letter byte, long string) []string {
+	var vs []string
+	for _, o := range c.short {
+		if letter != 0 && o.letter == letter {
+			vs = append(vs, o.value)
+		}
+	}
+	for _, o := range c.long {
+		if o.name != "" && strings.HasPrefix(long, o.name) {
+			vs = append(vs, o.value)
+		}
+	}
+	return vs
 }
 
 func (c *cmdline) hasOperand(words ...string) string {

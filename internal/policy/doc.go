@@ -52,8 +52,8 @@
 //
 // # Decision order
 //
-// Deny wins. [Policy.Decide] goes through, and stops at the first that
-// applies:
+// Deny wins. [Policy.DecideIn] (and [Policy.Decide], which does not know
+// the working directory) goes through, and stops at the first that applies:
 //
 //  1. a deny_exact entry matches: refused;
 //  2. a deny regex matches: refused;
@@ -71,11 +71,11 @@
 // "^find " hand out a root shell. They look at the base name of argv[0] as
 // given and of the resolved path (lower-cased; a Debian alternative suffix
 // such as ".basic" and a version suffix such as "3.11" or "5.36" are
-// stripped, so python3.11 is python and vim.basic is vim). Symlinks are not
-// followed: the guard runs the path it resolved, and multi-call binaries
-// such as busybox act on the name they are called by. A root-made copy or
-// link of a shell under another name is therefore not recognised. The kinds,
-// tried in this order:
+// stripped, so python3.11 is python and vim.basic is vim). A program's
+// symlinks are not followed: the guard runs the path it resolved, and
+// multi-call binaries such as busybox act on the name they are called by. A
+// root-made copy or link of a shell under another name is therefore not
+// recognised. The kinds, tried in this order:
 //
 //   - privilege-tool: sudo, sudo-rs, sudoedit, su, doas, pkexec, runuser,
 //     setpriv, capsh, chroot, nsenter, unshare, machinectl, systemd-run,
@@ -83,6 +83,35 @@
 //     s6-setuidgid, bwrap, firejail: another privilege or identity tool
 //     run under sudo. This also catches "sudo -s", "sudo -i",
 //     "sudo -u root …" and "sudo -E …" given as the command.
+//   - privilege-file: writing, replacing, linking, truncating, or changing
+//     the owner, group or mode of a file that decides who becomes root:
+//     /etc/sudoers, /etc/sudoers.d and anything in it, /etc/sudo.conf,
+//     /etc/shadow, /etc/gshadow, /etc/passwd, /etc/group,
+//     /etc/ld.so.preload, /etc/doas.conf, /etc/pam.d and anything in it.
+//     By tee (its files); cp, mv, install and ln (any operand, sources
+//     too, since a copy of /etc/shadow is a copy of its password hashes;
+//     -t and --target-directory; and /etc as the target directory, since
+//     what lands there is named after its source); dd (of= and if=); sed
+//     with -i or --in-place (the files after the script), or whose script
+//     names the file in a w command; chown, chgrp, chmod and truncate.
+//     Also refused: recursion from /etc or a directory above it (cp -r,
+//     mv, chown -R, chgrp -R, chmod -R); chmod setting the setuid or
+//     setgid bit on anything (u+s, g+s, +s, 4755, 2755; the sticky bit,
+//     1777, is fine), or copying a mode with --reference; install -m with
+//     those bits; cp keeping the mode but not the owner (--preserve=mode,
+//     or -a with --no-preserve=ownership), which makes an agent's setuid
+//     program setuid-root; chmod letting group or others write /etc or a
+//     directory above it; chown and chgrp (and install -o and -g) giving
+//     /etc, a file in it or a directory above it to a user or group other
+//     than root (root or 0), or copying an owner with --reference; install
+//     -d of /etc or above; and, as exec-wrapper, install --strip-program,
+//     which runs a program. Paths are compared cleaned and ignoring case
+//     (macOS), with macOS's /private/etc read as /etc. A relative path is
+//     read in the working directory given to [Policy.DecideIn], or, when
+//     that is unknown, by its name alone (shadow, sudoers, pam.d/x, …).
+//     Unlike program names, paths are followed through symlinks, even one
+//     whose target does not exist yet, and both forms are checked: an
+//     agent's "ln -s /etc /tmp/l" makes /tmp/l/shadow /etc/shadow.
 //   - shell: sh, bash, dash, zsh, ksh, fish, busybox, toybox, … and tools
 //     that run a shell (screen, tmux, script, expect), always.
 //   - interpreter: python, perl, ruby, node, php, lua, tclsh, awk and its
@@ -122,20 +151,25 @@
 //     wget -e, --execute, --use-askpass, --config.
 //
 // Options are read the way the tools read them: "--opt=value" and
-// "--opt value", unambiguous prefixes of long options ("--to-com"),
-// combined short options ("tar -xI prog", "rsync -ave cmd"), tar's old
-// style ("tar xIf prog a.tar"), and "--" ending the options. Where the
-// parse is unsure it errs towards refusing.
+// "--opt value", unambiguous prefixes of long options ("--to-com",
+// "--target"), combined short options ("tar -xI prog", "rsync -ave cmd",
+// "cp -rt DIR"), tar's old style ("tar xIf prog a.tar"), sed's -i[SUFFIX],
+// chmod's modes that look like options ("chmod -x,+s f"), and "--" ending
+// the options. Where the parse is unsure it errs towards refusing.
 //
 // Not covered, and left to deny rules and the person approving: tools that
-// overwrite files as root (cp, mv, tee, dd, install, sed -i, chmod u+s,
-// chown, ln, wget -O, curl -o), which are what sudo is for; sed's e command;
-// package managers other than apt and dpkg (rpm, pip, npm, gem) installing
-// packages whose scripts run as root; service and init scripts; pagers that
-// systemctl, journalctl and dpkg -l open on a terminal (sudo resets the
-// environment and systemd runs its pager in secure mode under sudo, which
-// disables the shell escape of less); and any tool with an escape not
-// listed here.
+// overwrite other files as root (cp, mv, tee, dd, install, sed -i, ln,
+// rsync, tar, wget -O, curl -o), which are what sudo is for, even files in
+// /etc that root runs (crontab, cron.d, systemd units, profile.d); a
+// symlink or directory swapped between the decision and the run (paths are
+// checked when the command is decided); hard links; rsync and tar writing
+// privilege files; the owner cp -p and mv keep; sed's e command and the w
+// commands of a script file (-f); package managers other than apt and
+// dpkg (rpm, pip, npm, gem) installing packages whose scripts run as root;
+// service and init scripts; pagers that systemctl, journalctl and dpkg -l
+// open on a terminal (sudo resets the environment and systemd runs its
+// pager in secure mode under sudo, which disables the shell escape of
+// less); and any tool with an escape not listed here.
 //
 // # Prompt policy
 //

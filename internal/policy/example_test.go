@@ -3,6 +3,7 @@ package policy_test
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/clawwarden/clawwarden/internal/policy"
 )
@@ -32,6 +33,23 @@ func ExamplePolicy_Decide() {
 	// false not in allow list
 	// true  allow_exact[0]
 	// false builtin:shell
+}
+
+func ExamplePolicy_DecideIn() {
+	var p *policy.Policy // no policy file: only the built-in rules apply
+	for _, c := range []struct{ cwd, cmd string }{
+		{"/etc", "tee sudoers"},
+		{"/home/agent", "tee sudoers"},
+		{"/home/agent", "chmod u+s bin/tool"},
+	} {
+		argv := strings.Fields(c.cmd)
+		d := p.DecideIn(c.cwd, argv, "/usr/bin/"+argv[0])
+		fmt.Printf("%-5v %s\n", d.Allowed, d.Rule)
+	}
+	// Output:
+	// false builtin:privilege-file
+	// true  allow (no allow list)
+	// false builtin:privilege-file
 }
 
 func ExampleShellJoin() {

@@ -30,7 +30,7 @@ type regexRule struct {
 	re      *regexp.Regexp
 }
 
-// Decision is the outcome of [Policy.Decide].
+// Decision is the outcome of [Policy.DecideIn] and [Policy.Decide].
 type Decision struct {
 	// Allowed reports whether the policy lets the command go on to the
 	// approval step. It never means the command runs without approval.
@@ -376,12 +376,21 @@ func (p *Policy) where() string {
 	return p.source
 }
 
-// Decide applies the policy to argv, the command as the caller gave it,
-// whose argv[0] the guard resolved to the absolute path resolved (which may
-// equal argv[0]; "" means unknown). A nil *Policy applies only the built-in
-// rules. The order is the package's decision order: deny_exact, deny,
-// allow_exact, built-in rules, allow.
+// Decide is [Policy.DecideIn] with an unknown working directory, for
+// callers that do not know where the command runs. The built-in rules then
+// judge a relative path by its name alone.
 func (p *Policy) Decide(argv []string, resolved string) Decision {
+	return p.DecideIn("", argv, resolved)
+}
+
+// DecideIn applies the policy to argv, the command as the caller gave it,
+// run in the working directory cwd (absolute; "" means unknown), whose
+// argv[0] the guard resolved to the absolute path resolved (which may equal
+// argv[0]; "" means unknown). The built-in rules about privilege files read
+// relative paths in cwd. A nil *Policy applies only the built-in rules. The
+// order is the package's decision order: deny_exact, deny, allow_exact,
+// built-in rules, allow.
+func (p *Policy) DecideIn(cwd string, argv []string, resolved string) Decision {
 	if len(argv) == 0 || argv[0] == "" {
 		return Decision{Rule: "empty command", Reason: "no command was given"}
 	}
@@ -415,7 +424,7 @@ func (p *Policy) Decide(argv []string, resolved string) Decision {
 			}
 		}
 	}
-	if kind, reason := builtin(argv, resolved); kind != "" {
+	if kind, reason := builtin(cwd, argv, resolved); kind != "" {
 		return Decision{
 			Rule:    "builtin:" + kind,
 			Reason:  fmt.Sprintf("%s; to allow this very command, name its exact argv in allow_exact in %s", reason, p.where()),

@@ -18,8 +18,9 @@
 // committed to by the line after it: editing, removing, inserting or
 // reordering any line but the last one breaks the chain at a line that
 // [Verify] names, and so does a truncated or torn write (a last line without
-// its newline). [Result].Head, the hash of the last line, covers the last line
-// and, through it, the whole file.
+// its newline). The last line, and whole lines removed from the end, are
+// covered by the head file (below). [Result].Head, the hash of the last line,
+// covers the last line and, through it, the whole file.
 //
 // [Log.Append] never chains over a torn line: if the file does not end in a
 // newline (a crash in the middle of a write), it first ends the torn line, so
@@ -35,18 +36,61 @@
 // line is detected, but the legacy lines before it are not protected by
 // anything. A line without "prev" after a chained record breaks the chain.
 //
-// # What the chain proves, and what it does not
+// # The head
+//
+// The chain commits each line to the one before it, so nothing in it notices
+// lines removed from the end, or an edit of the last line. Beside the log,
+// [Log.Append] keeps its head file, [HeadPath]: the log's name plus ".head",
+// one line of JSON,
+//
+//	{"version":1,"records":15,"head":"<64 hex digits>","size":5120}
+//
+// with the number of lines of the log (legacy and broken lines included),
+// the hash of the last one, and the log's size in bytes. Append writes it
+// after every append, under the log's lock and after the log's fsync: it
+// creates it as a temporary file renamed into place (0600), and then rewrites
+// it in place, which is much cheaper than a new file per append. It does not
+// fsync the head, as the log is the durable record. The head can therefore be
+// older than the log after a crash (rarely, torn: [HeadInvalid]), never
+// newer; [VerifyFile] reads it under the log's lock, so it never sees one half
+// written.
+//
+// [VerifyFile] compares the log with its head in the same pass as the chain:
+// a log with fewer lines than the head says, or whose line number "records"
+// does not have the head's hash, or whose lines up to it are not "size"
+// bytes, is broken ([Result].Broken, with [Result].HeadFile
+// [HeadMismatch]); so is a missing log whose head remains. A log that
+// continues past its head with chained lines verifies: that is what a crash
+// between the two writes leaves, and the next Append moves the head forward
+// (when they are at most a megabyte).
+// Any other head that does not match the log, Append leaves alone, so that
+// Verify keeps reporting it; it still appends, as no record may be lost.
+//
+// A log without a head verifies, with [Result].HeadFile [HeadMissing]: it was
+// written by an older version of clawwarden, or the head was removed, and
+// removal of its last records cannot be detected. The next Append counts the
+// log's lines once and writes a head. To start a new log, move the head aside
+// with the log: a head left behind breaks the new log.
+//
+// # What the chain and the head prove, and what they do not
 //
 // A verified chain proves that no line was changed, removed, inserted or
 // reordered since it was written, unless whoever did so rewrote every line
-// after it and recomputed their hashes. The file belongs to the user who runs
-// the agent, so a process running as that user can do exactly that, or drop
-// lines from the end: the chain alone cannot detect a rewrite of the whole
-// file. What detects it is a hash kept where that user cannot write: note
-// [Result].Head (printed by 'clawwarden audit verify') elsewhere, and later
-// check that the line with that hash is still in the chain ([VerifyAnchored]).
-// Everything up to that line is then proven unchanged, because no line before
-// it can change without changing its hash.
+// after it and recomputed their hashes. A head that matches adds that no
+// record was removed from the end and the last one was not changed since the
+// last append, unless whoever did so rewrote the head too.
+//
+// The log and its head belong to the user who runs the agent (same-user mode),
+// so a process running as that user can rewrite the whole file and recompute
+// every hash, or drop lines from the end, and then rewrite or delete the head
+// to match: the head only catches naive truncation and edits that leave it
+// alone. A head kept where the agent's account cannot write (enforced mode,
+// to come) closes that. Until then, what detects a rewrite is a hash kept
+// where that user cannot write: note [Result].Head (printed by 'clawwarden
+// audit verify') elsewhere, and later check that the line with that hash is
+// still in the chain ([VerifyAnchored]). Everything up to that line is then
+// proven unchanged, because no line before it can change without changing its
+// hash.
 //
 // # Secrets
 //
@@ -59,8 +103,10 @@
 // [Log.Append] holds an exclusive flock on a sibling ".lock" file, opens the
 // log with O_APPEND, writes all of its records in one write(2) and fsyncs
 // before it releases the lock, so records of concurrent processes never
-// interleave or lose their chaining. The file and its directory must pass
-// safefile's trust rules (no symlink, our owner, not group/other writable).
+// interleave or lose their chaining; it writes the head under the same lock.
+// The log, its head and their directory must pass safefile's trust rules (no
+// symlink, our owner, not group/other writable); Append leaves a head that
+// does not pass them alone, and [VerifyFile] refuses it with the log.
 package audit
 
 import (
@@ -94,6 +140,7 @@ type Record struct {
 	Rule       string    `json:"rule,omitempty"`        // the policy rule that decided
 	ExitCode   *int      `json:"exit_code,omitempty"`   // the command's exit status
 	DurationMS *float64  `json:"duration_ms,omitempty"` // how long the command ran
+	Advisory   bool      `json:"advisory,omitempty"`    // the approval was advisory: sudo needed no password (NOPASSWD)
 	RequestID  string    `json:"request_id,omitempty"`  // ties the records of one request together
 	Detail     string    `json:"detail,omitempty"`      // anything else worth keeping, for people
 }
@@ -110,6 +157,12 @@ var zeroPrev [sha256.Size]byte
 // Append adds recs to the log, chained, as one write under the log's lock,
 // and fsyncs it. It creates the directory (0700) and file (0600) when
 // missing. The records passed in are not modified.
+//
+// After the fsync, still under the lock, Append writes the log's head file
+// (see "The head" in the package documentation), without fsyncing it. It
+// leaves a head that does not match the log alone, so that Verify keeps
+// reporting the mismatch, and a head it cannot write does not fail Append:
+// the records are in the log.
 func (l *Log) Append(recs ...Record) error {
 	if len(recs) == 0 {
 		return nil
@@ -152,6 +205,10 @@ func (l *Log) Append(recs ...Record) error {
 		return fmt.Errorf("read %s: %w", l.Path, err)
 	}
 
+	// The head to write after the append: how many lines the log holds now.
+	hw := prepareHead(l.Path, r, size, prev, terminated)
+	defer hw.close()
+
 	var buf bytes.Buffer
 	if !terminated {
 		buf.WriteByte('\n') // end the torn line; it stays a broken line
@@ -183,6 +240,16 @@ func (l *Log) Append(recs ...Record) error {
 		// The file may be new: make its directory entry durable too.
 		if err := safefile.SyncDir(filepath.Dir(l.Path)); err != nil {
 			return err
+		}
+	}
+	if hw != nil {
+		// The records are durable; the head is not written when the log grew
+		// by more than this append (a writer that ignores the lock), and a
+		// head that cannot be written is only older than the log, which
+		// Verify accepts and the next Append moves forward.
+		newSize := size + int64(buf.Len())
+		if fi, err := w.Stat(); err == nil && fi.Size() == newSize {
+			hw.write(head{records: hw.lines + len(recs), hash: prev, size: newSize})
 		}
 	}
 	return w.Close()

@@ -132,11 +132,12 @@ func TestAppendThenVerify(t *testing.T) {
 		t.Errorf("HTML characters escaped: %s", got[0])
 	}
 	res := mustVerify(t, l.Path)
-	want := Result{Records: 5, Head: prev}
+	want := Result{Records: 5, Head: prev, HeadFile: HeadOK}
 	if res != want {
 		t.Errorf("VerifyFile = %+v, want %+v", res, want)
 	}
-	for _, p := range []string{l.Path, l.Path + ".lock", filepath.Dir(l.Path)} {
+	checkHeadFile(t, l.Path)
+	for _, p := range []string{l.Path, l.Path + ".lock", HeadPath(l.Path), filepath.Dir(l.Path)} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
@@ -406,8 +407,8 @@ func TestTampering(t *testing.T) {
 			records: 6,
 		},
 		{
-			// Whole lines dropped from the end leave a valid chain: only a
-			// Head or anchor kept elsewhere reveals it.
+			// Whole lines dropped from the end leave a valid chain: only the
+			// head file (TestHead) or an anchor reveals it.
 			name: "drop lines from the end",
 			tamper: func(ls []string) string {
 				return strings.Join(ls[:4], "\n") + "\n"
@@ -419,26 +420,40 @@ func TestTampering(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newLog(t)
 			appendN(t, l, n)
+			// The chain alone: TestHead covers the head file.
+			removeHead(t, l.Path)
 			writeFile(t, l.Path, tt.tamper(lines(t, l.Path)))
 			got := mustVerify(t, l.Path)
 			checkBreak(t, got, tt.want)
 			if got.Records != tt.records {
 				t.Errorf("records %d, want %d", got.Records, tt.records)
 			}
+			if got.HeadFile != HeadMissing {
+				t.Errorf("head file %q, want %q", got.HeadFile, HeadMissing)
+			}
 		})
 	}
 }
 
-func TestEditingTheLastLineChangesOnlyHead(t *testing.T) {
+// TestEditingTheLastLine checks that only the head file notices an edit of
+// the last line: without it, only Result.Head changes.
+func TestEditingTheLastLine(t *testing.T) {
 	l := newLog(t)
 	appendN(t, l, 4)
 	before := mustVerify(t, l.Path)
 	ls := lines(t, l.Path)
 	ls[3] = strings.Replace(ls[3], `"decision":"approved"`, `"decision":"refused"`, 1)
 	writeFile(t, l.Path, strings.Join(ls, "\n")+"\n")
+	got := mustVerify(t, l.Path)
+	checkBreak(t, got, &Break{Line: 4, Reason: reasonHeadLine(4, 4)})
+	if got.Records != 3 || got.HeadFile != HeadMismatch {
+		t.Errorf("with the head file: %+v, want 3 records and head file %q", got, HeadMismatch)
+	}
+
+	removeHead(t, l.Path)
 	after := mustVerify(t, l.Path)
-	if after.Broken != nil || after.Records != 4 {
-		t.Fatalf("after the edit: %+v, want 4 verified records", after)
+	if after.Broken != nil || after.Records != 4 || after.HeadFile != HeadMissing {
+		t.Fatalf("without the head file: %+v, want 4 verified records", after)
 	}
 	if after.Head == before.Head {
 		t.Errorf("head %s did not change when the last line was edited", after.Head)
@@ -459,7 +474,8 @@ func TestRewriteIsDetectedOnlyByAnchor(t *testing.T) {
 		t.Fatalf("before the rewrite: %+v, want 6 records and the anchor at line 3", res)
 	}
 
-	// A same-user attacker rewrites a record and recomputes every hash.
+	// A same-user attacker rewrites a record and recomputes every hash, and
+	// the head file.
 	var buf bytes.Buffer
 	enc := newEncoder(&buf)
 	prev := zeroPrev
@@ -476,13 +492,23 @@ func TestRewriteIsDetectedOnlyByAnchor(t *testing.T) {
 		}
 	}
 	writeFile(t, l.Path, buf.String())
+	res, err = VerifyFileAnchored(l.Path, anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Broken == nil || res.HeadFile != HeadMismatch {
+		t.Errorf("rewritten chain, old head file: %+v, want a mismatch", res)
+	}
+	if err := writeHead(l.Path, head{records: 6, hash: prev, size: int64(buf.Len())}); err != nil {
+		t.Fatal(err)
+	}
 
 	res, err = VerifyFileAnchored(l.Path, anchor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Broken != nil || res.Records != 6 {
-		t.Errorf("rewritten chain: %+v, want it to verify", res)
+	if res.Broken != nil || res.Records != 6 || res.HeadFile != HeadOK {
+		t.Errorf("rewritten chain and head: %+v, want it to verify", res)
 	}
 	if res.AnchorLine != 0 {
 		t.Errorf("anchor found at line %d in a rewritten log", res.AnchorLine)
@@ -559,9 +585,10 @@ func checkConcurrentLog(t *testing.T, path string, want int) {
 	t.Helper()
 	res := mustVerify(t, path)
 	checkBreak(t, res, nil)
-	if res.Records != want {
-		t.Errorf("records %d, want %d", res.Records, want)
+	if res.Records != want || res.HeadFile != HeadOK {
+		t.Errorf("records %d, head file %q; want %d, ok", res.Records, res.HeadFile, want)
 	}
+	checkHeadFile(t, path)
 	seen := map[string]bool{}
 	for _, line := range lines(t, path) {
 		var r Record
@@ -696,6 +723,7 @@ func TestVerifyEmptyAndReadErrors(t *testing.T) {
 	}
 	// A reader that hands out one byte at a time sees the same result.
 	want := mustVerify(t, l.Path)
+	want.HeadFile = HeadUnchecked // a stream has no head
 	if got, err := Verify(iotest.OneByteReader(bytes.NewReader(data))); err != nil || got != want {
 		t.Errorf("one byte at a time: %+v, %v; want %+v", got, err, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"unicode"
@@ -29,15 +30,21 @@ result, 'sudo -k' and session changes. Each line is one JSON object whose
 line), so the lines form a chain. Lines written by the original skill (JSON
 without "prev") are accepted before the first chained record.
 
-What the chain proves: 'clawwarden audit verify' detects a line that was
-edited, removed, inserted or reordered, and a truncated or torn write, and
-names the first line that does not verify.
+Beside the log, every append rewrites its head file,
+privileged-audit.jsonl.head: the number of lines, the hash of the last one
+and the log's size, which the chain alone cannot vouch for.
 
-What it does not prove: the log belongs to the user who runs the agent, so a
-process running as that user can rewrite the whole file and recompute every
-hash, or drop records from the end, and the chain still verifies. To detect
-that, keep the "head" hash that 'audit verify' prints where the agent cannot
-write (another host, a password manager, paper), and later run
+What the chain and the head prove: 'clawwarden audit verify' detects a line
+that was edited, removed, inserted or reordered, a truncated or torn write,
+and records removed from the end or a last record changed after the last
+append, and names the first line that does not verify.
+
+What they do not prove: the log and its head belong to the user who runs the
+agent, so a process running as that user can rewrite the whole file,
+recompute every hash and rewrite (or delete) the head to match, and the log
+still verifies: the head catches naive truncation, not that. To detect it,
+keep the "head" hash that 'audit verify' prints where the agent cannot write
+(another host, a password manager, paper), and later run
 'clawwarden audit verify --anchor HASH': it checks that the line with that
 hash is still in the chain, which proves that nothing up to it has changed.`,
 		Args: noArgs,
@@ -47,27 +54,37 @@ hash is still in the chain, which proves that nothing up to it has changed.`,
 	verify := &cobra.Command{
 		Use:   "verify [--json] [--file PATH] [--anchor HASH]",
 		Short: "Check the hash chain and name the first record that does not verify",
-		Long: `Verify reads the whole audit log and checks its hash chain. It prints
+		Long: `Verify reads the whole audit log, checks its hash chain and compares the
+log with its head file (the log's name plus ".head"). It prints
 
   ok, N records[, M legacy records from the original skill]
   head <SHA-256 of the last line>
+  head file ok|missing|invalid
 
 and exits 0, or, at the first line that does not verify,
 
   broken at line K: <reason>
 
-and exits 11. Lines before K verified; from line K on nothing can be trusted.
-With no log yet it prints "no audit log yet at PATH" and exits 0.
+and exits 11. In the chain, line K does not follow from line K-1: one of them
+was changed, so lines 1 to K-2 verified. Against the head file, records were
+removed from the end of the log or it was rewritten after its last append. A
+missing head file (a log written by an older version, or a removed head) or
+one that cannot be read is not a break, but a warning: removal of the last
+records cannot be detected; the next privileged command writes a new head.
+With no log yet it prints "no audit log yet at PATH" and exits 0; a missing
+log whose head file remains is broken at line 1.
 
 --anchor HASH also checks that the line whose hash is HASH (a head noted
 earlier) is still in the chain: it prints "anchor found at line K", or exits
 11 when the anchor is missing (the log was rewritten, truncated, replaced or
 deleted since the anchor was noted).
 
---json prints {"path","exists","ok","records","legacy","head","broken"} with
-broken null or {"line","reason"}, plus "anchor" and "anchor_line" with
---anchor; the exit status is the same. An unsafe log (symlink, foreign owner,
-group or other writable) exits 12.`,
+--json prints {"path","exists","ok","records","legacy","head","head_file",
+"broken"} with head_file "ok", "missing", "invalid", "mismatch" (the log does
+not match its head file: broken says how) or "unchecked" (the chain breaks
+first), and broken null or {"line","reason"}, plus "anchor" and "anchor_line"
+with --anchor; the exit status is the same. An unsafe log or head file
+(symlink, foreign owner, group or other writable) exits 12.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runAuditVerify(vo)
@@ -141,6 +158,7 @@ type auditVerifyJSON struct {
 	Records    int             `json:"records"`
 	Legacy     int             `json:"legacy"`
 	Head       string          `json:"head"`
+	HeadFile   string          `json:"head_file"`
 	Broken     *auditBreakJSON `json:"broken"`
 	Anchor     string          `json:"anchor,omitempty"`
 	AnchorLine int             `json:"anchor_line,omitempty"`
@@ -171,17 +189,23 @@ func (a *app) runAuditVerify(o auditVerifyOptions) error {
 	exists := true
 	if errors.Is(err, fs.ErrNotExist) {
 		exists, err = false, nil
+		res.HeadFile = audit.HeadMissing
 	}
 	if err != nil {
 		return err
 	}
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		exists = false // and its head file remains: res.Broken says so
+	}
 	anchorMissing := o.anchor != "" && res.AnchorLine == 0
+	headPath := audit.HeadPath(path)
 
 	if o.json {
 		out := auditVerifyJSON{
 			Path: path, Exists: exists, OK: res.Broken == nil && !anchorMissing,
 			Records: res.Records, Legacy: res.Legacy, Head: res.Head,
-			Anchor: o.anchor, AnchorLine: res.AnchorLine,
+			HeadFile: headFileState(res.HeadFile),
+			Anchor:   o.anchor, AnchorLine: res.AnchorLine,
 		}
 		if b := res.Broken; b != nil {
 			out.Broken = &auditBreakJSON{Line: b.Line, Reason: b.Reason}
@@ -191,22 +215,31 @@ func (a *app) runAuditVerify(o auditVerifyOptions) error {
 		}
 	} else {
 		printAuditResult(a.stdio.Out, path, exists, o.anchor, res)
+		switch {
+		case !exists || res.Broken != nil:
+		case res.HeadFile == audit.HeadMissing:
+			a.printf("warning: no head file %s (log written by an older version, or the head was removed): removal of the last records cannot be detected; the next privileged command writes one", headPath)
+		case res.HeadFile == audit.HeadInvalid:
+			a.printf("warning: head file %s cannot be read (a crash while it was written, or it was altered): removal of the last records cannot be detected; the next privileged command replaces it", headPath)
+		}
 	}
 
 	switch {
-	case res.Broken != nil:
-		k := res.Broken.Line
-		trust := fmt.Sprintf("lines 1-%d verified; from line %d on, the log cannot be trusted", k-1, k)
-		switch k {
-		case 1:
-			trust = "no line verified: the log cannot be trusted"
-		case 2:
-			trust = "line 1 verified; from line 2 on, the log cannot be trusted"
+	case res.Broken != nil && res.HeadFile == audit.HeadMismatch:
+		what := "the log was truncated or rewritten at its end after its last append, which wrote the head file"
+		if !exists {
+			what = "the log was deleted or moved after its last append, which wrote the head file"
 		}
 		return withCode(ExitAuditBroken, withHint(
-			fmt.Errorf("audit log %s does not verify: broken at line %d", path, k),
-			trust,
-			fmt.Sprintf("keep the file as evidence; to start a new chain, move it aside (mv %s %s.broken); the next privileged command starts a new log", path, path),
+			fmt.Errorf("audit log %s does not match its head file %s: broken at line %d", path, headPath, res.Broken.Line),
+			what,
+			moveAsideHint(path, exists, res.HeadFile),
+		))
+	case res.Broken != nil:
+		return withCode(ExitAuditBroken, withHint(
+			fmt.Errorf("audit log %s does not verify: broken at line %d", path, res.Broken.Line),
+			chainBreakHint(res.Broken.Line),
+			moveAsideHint(path, exists, res.HeadFile),
 		))
 	case anchorMissing && !exists:
 		return withCode(ExitAuditBroken, fmt.Errorf("no audit log at %s, but an anchor was given: the log was deleted or moved", path))
@@ -219,13 +252,51 @@ func (a *app) runAuditVerify(o auditVerifyOptions) error {
 	return nil
 }
 
+// chainBreakHint says what a break in the chain at line k means: line k's
+// prev is not the hash of line k-1, so line k-1 is as suspect as line k (an
+// edit of line k-1 changes its hash, which shows at line k).
+func chainBreakHint(k int) string {
+	switch k {
+	case 1:
+		return "no line verified: line 1 was changed, or lines before it were removed"
+	case 2:
+		return "no line verified: line 1 or line 2 was changed, or lines between them were removed or inserted (line 2 does not follow from line 1)"
+	}
+	verified := fmt.Sprintf("lines 1-%d", k-2)
+	if k == 3 {
+		verified = "line 1"
+	}
+	return fmt.Sprintf("%s verified; line %d or line %d was changed, or lines between them were removed or inserted (line %d does not follow from line %d)", verified, k-1, k, k, k-1)
+}
+
+// moveAsideHint says how to keep a broken log and start a new one: the head
+// file goes with the log, as a head left behind breaks the new log.
+func moveAsideHint(path string, exists bool, head audit.HeadState) string {
+	hp := audit.HeadPath(path)
+	switch {
+	case !exists:
+		return fmt.Sprintf("keep the head file as evidence; to start a new chain, move it aside (mv %s %s.broken); the next privileged command starts a new log", hp, hp)
+	case head == audit.HeadMissing:
+		return fmt.Sprintf("keep the file as evidence; to start a new chain, move it aside (mv %s %s.broken); the next privileged command starts a new log", path, path)
+	}
+	return fmt.Sprintf("keep the files as evidence; to start a new chain, move the log and its head file aside (mv %s %s.broken && mv %s %s.broken.head); the next privileged command starts a new log", path, path, hp, path)
+}
+
+// headFileState is the head file's state as 'audit verify --json' prints it.
+func headFileState(s audit.HeadState) string {
+	if s == audit.HeadUnchecked {
+		return "unchecked"
+	}
+	return string(s)
+}
+
 // printAuditResult prints the outcome of 'audit verify' for people.
 func printAuditResult(w io.Writer, path string, exists bool, anchor string, res audit.Result) {
 	switch {
-	case !exists:
-		fmt.Fprintf(w, "no audit log yet at %s\n", path)
 	case res.Broken != nil:
 		fmt.Fprintf(w, "broken at line %d: %s\n", res.Broken.Line, res.Broken.Reason)
+	case !exists:
+		fmt.Fprintf(w, "no audit log yet at %s\n", path)
 	default:
 		fmt.Fprintf(w, "ok, %s", plural(res.Records, "record"))
 		if res.Legacy > 0 {
@@ -235,6 +306,7 @@ func printAuditResult(w io.Writer, path string, exists bool, anchor string, res 
 		if res.Head != "" {
 			fmt.Fprintf(w, "head %s\n", res.Head)
 		}
+		fmt.Fprintf(w, "head file %s\n", res.HeadFile)
 	}
 	switch {
 	case anchor == "" || !exists:

@@ -74,7 +74,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 		{
 			name:  "ok",
 			setup: func(t *testing.T, path string) { appendRecords(t, path, three...) },
-			args:  []string{"audit", "verify"}, wantOut: "ok, 3 records\nhead HEAD\n",
+			args:  []string{"audit", "verify"}, wantOut: "ok, 3 records\nhead HEAD\nhead file ok\n",
 		},
 		{
 			name: "one record and legacy lines",
@@ -83,14 +83,15 @@ func TestAuditVerifyCommand(t *testing.T) {
 				appendRecords(t, path, audit.Record{Event: "request"})
 			},
 			args:    []string{"audit", "verify"},
-			wantOut: "ok, 1 record, 2 legacy records from the original skill\nhead HEAD\n",
+			wantOut: "ok, 1 record, 2 legacy records from the original skill\nhead HEAD\nhead file ok\n",
 		},
 		{
 			name: "empty file",
 			setup: func(t *testing.T, path string) {
 				writeAuditFile(t, path, "")
 			},
-			args: []string{"audit", "verify"}, wantOut: "ok, 0 records\n",
+			args: []string{"audit", "verify"}, wantOut: "ok, 0 records\nhead file missing\n",
+			wantErr: "clawwarden: warning: no head file PATH.head (log written by an older version, or the head was removed): removal of the last records cannot be detected; the next privileged command writes one\n",
 		},
 		{
 			name: "broken",
@@ -103,7 +104,112 @@ func TestAuditVerifyCommand(t *testing.T) {
 			args:     []string{"audit", "verify"},
 			wantCode: ExitAuditBroken,
 			wantOut:  "broken at line 2: line 2's prev does not match line 1: one of them was altered, or lines were inserted or removed\n",
-			wantErr:  "clawwarden: audit log PATH does not verify: broken at line 2\nclawwarden: hint: line 1 verified; from line 2 on",
+			wantErr: "clawwarden: audit log PATH does not verify: broken at line 2\n" +
+				"clawwarden: hint: no line verified: line 1 or line 2 was changed, or lines between them were removed or inserted (line 2 does not follow from line 1)\n" +
+				"clawwarden: hint: keep the files as evidence; to start a new chain, move the log and its head file aside (mv PATH PATH.broken && mv PATH.head PATH.broken.head); the next privileged command starts a new log\n",
+		},
+		{
+			name: "broken at line 1",
+			setup: func(t *testing.T, path string) {
+				appendRecords(t, path, three...)
+				writeAuditFile(t, path, strings.Join(fileLines(t, path)[1:], "\n")+"\n")
+			},
+			args:     []string{"audit", "verify"},
+			wantCode: ExitAuditBroken,
+			wantOut:  "broken at line 1: line 1's prev is not 64 zeros, as the first line of a log must have: lines before it were removed, or it was altered\n",
+			wantErr:  "clawwarden: hint: no line verified: line 1 was changed, or lines before it were removed\n",
+		},
+		{
+			name: "broken at line 5",
+			setup: func(t *testing.T, path string) {
+				appendRecords(t, path, append(three, three...)...)
+				ls := fileLines(t, path)
+				ls[3] = strings.Replace(ls[3], `"request"`, `"requesT"`, 1)
+				writeAuditFile(t, path, strings.Join(ls, "\n")+"\n")
+			},
+			args:     []string{"audit", "verify"},
+			wantCode: ExitAuditBroken,
+			wantOut:  "broken at line 5: line 5's prev does not match line 4: one of them was altered, or lines were inserted or removed\n",
+			wantErr:  "clawwarden: hint: lines 1-3 verified; line 4 or line 5 was changed, or lines between them were removed or inserted (line 5 does not follow from line 4)\n",
+		},
+		{
+			name: "last records removed",
+			setup: func(t *testing.T, path string) {
+				appendRecords(t, path, three...)
+				writeAuditFile(t, path, fileLines(t, path)[0]+"\n")
+			},
+			args:     []string{"audit", "verify"},
+			wantCode: ExitAuditBroken,
+			wantOut:  "broken at line 2: the log has 1 record but its head file says 3: records were removed from the end\n",
+			wantErr: "clawwarden: audit log PATH does not match its head file PATH.head: broken at line 2\n" +
+				"clawwarden: hint: the log was truncated or rewritten at its end after its last append, which wrote the head file\n" +
+				"clawwarden: hint: keep the files as evidence; to start a new chain, move the log and its head file aside (mv PATH PATH.broken && mv PATH.head PATH.broken.head); the next privileged command starts a new log\n",
+		},
+		{
+			name: "last record edited",
+			setup: func(t *testing.T, path string) {
+				appendRecords(t, path, three...)
+				ls := fileLines(t, path)
+				ls[2] = strings.Replace(ls[2], `"result"`, `"resulT"`, 1)
+				writeAuditFile(t, path, strings.Join(ls, "\n")+"\n")
+			},
+			args:     []string{"audit", "verify"},
+			wantCode: ExitAuditBroken,
+			wantOut:  "broken at line 3: the last record does not match the head file: the log was rewritten after its last append\n",
+			wantErr:  "does not match its head file PATH.head: broken at line 3\n",
+		},
+		{
+			name: "log deleted, head file left",
+			setup: func(t *testing.T, path string) {
+				appendRecords(t, path, three...)
+				os.Remove(path)
+			},
+			args:     []string{"audit", "verify"},
+			wantCode: ExitAuditBroken,
+			wantOut:  "broken at line 1: the log is missing but its head file says it had 3 records: it was deleted or moved\n",
+			wantErr: "clawwarden: hint: the log was deleted or moved after its last append, which wrote the head file\n" +
+				"clawwarden: hint: keep the head file as evidence; to start a new chain, move it aside (mv PATH.head PATH.head.broken); the next privileged command starts a new log\n",
+		},
+		{
+			name: "head file older than the log",
+			setup: func(t *testing.T, path string) {
+				appendRecords(t, path, three[0])
+				old, _ := os.ReadFile(path + ".head")
+				appendRecords(t, path, three[1:]...)
+				writeAuditFile(t, path+".head", string(old))
+			},
+			args: []string{"audit", "verify"}, wantOut: "ok, 3 records\nhead HEAD\nhead file ok\n",
+		},
+		{
+			name: "head file missing",
+			setup: func(t *testing.T, path string) {
+				appendRecords(t, path, three...)
+				os.Remove(path + ".head")
+			},
+			args: []string{"audit", "verify"}, wantOut: "ok, 3 records\nhead HEAD\nhead file missing\n",
+			wantErr: "clawwarden: warning: no head file PATH.head",
+		},
+		{
+			name: "head file invalid",
+			setup: func(t *testing.T, path string) {
+				appendRecords(t, path, three...)
+				writeAuditFile(t, path+".head", "{")
+			},
+			args: []string{"audit", "verify"}, wantOut: "ok, 3 records\nhead HEAD\nhead file invalid\n",
+			wantErr: "clawwarden: warning: head file PATH.head cannot be read (a crash while it was written, or it was altered): removal of the last records cannot be detected; the next privileged command replaces it\n",
+		},
+		{
+			name: "symlinked head file",
+			setup: func(t *testing.T, path string) {
+				appendRecords(t, path, three...)
+				other := filepath.Join(filepath.Dir(path), "real.head")
+				os.Rename(path+".head", other)
+				if err := os.Symlink(other, path+".head"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			args: []string{"audit", "verify"}, wantCode: ExitBadState,
+			wantErr: "PATH.head: unsafe path: is a symbolic link",
 		},
 		{
 			name: "torn tail",
@@ -115,13 +221,14 @@ func TestAuditVerifyCommand(t *testing.T) {
 			args:     []string{"audit", "verify"},
 			wantCode: ExitAuditBroken,
 			wantOut:  "broken at line 3: the last line has no newline at the end: the file was truncated, or a write was interrupted\n",
+			wantErr:  "clawwarden: hint: line 1 verified; line 2 or line 3 was changed, or lines between them were removed or inserted (line 3 does not follow from line 2)\n",
 		},
 		{
 			name: "other file",
 			setup: func(t *testing.T, path string) {
 				appendRecords(t, filepath.Join(filepath.Dir(path), "copy.jsonl"), three[0])
 			},
-			args: []string{"audit", "verify", "--file", "DIR/copy.jsonl"}, wantOut: "ok, 1 record\nhead HEAD\n",
+			args: []string{"audit", "verify", "--file", "DIR/copy.jsonl"}, wantOut: "ok, 1 record\nhead HEAD\nhead file ok\n",
 		},
 		{
 			name: "group-writable log",
@@ -185,7 +292,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 			if w := strings.ReplaceAll(tt.wantErr, "PATH", path); !strings.Contains(errOut, w) {
 				t.Errorf("stderr:\n%s\nwant it to contain:\n%s", errOut, w)
 			}
-			if tt.wantCode == ExitOK && errOut != "" {
+			if tt.wantCode == ExitOK && tt.wantErr == "" && errOut != "" {
 				t.Errorf("stderr on success: %s", errOut)
 			}
 		})
@@ -204,13 +311,14 @@ func TestAuditVerifyJSON(t *testing.T) {
 	appendRecords(t, path, audit.Record{Event: "request"}, audit.Record{Event: "result"})
 
 	type result struct {
-		Path    string `json:"path"`
-		Exists  bool   `json:"exists"`
-		OK      bool   `json:"ok"`
-		Records int    `json:"records"`
-		Legacy  int    `json:"legacy"`
-		Head    string `json:"head"`
-		Broken  *struct {
+		Path     string `json:"path"`
+		Exists   bool   `json:"exists"`
+		OK       bool   `json:"ok"`
+		Records  int    `json:"records"`
+		Legacy   int    `json:"legacy"`
+		Head     string `json:"head"`
+		HeadFile string `json:"head_file"`
+		Broken   *struct {
 			Line   int    `json:"line"`
 			Reason string `json:"reason"`
 		} `json:"broken"`
@@ -228,7 +336,7 @@ func TestAuditVerifyJSON(t *testing.T) {
 	code, out, _ := runAudit(t, "audit", "verify", "--json")
 	got := decode(out)
 	ls := fileLines(t, path)
-	if code != 0 || !got.OK || !got.Exists || got.Records != 2 || got.Head != sha(ls[1]) || got.Broken != nil || got.Path != path {
+	if code != 0 || !got.OK || !got.Exists || got.Records != 2 || got.Head != sha(ls[1]) || got.HeadFile != "ok" || got.Broken != nil || got.Path != path {
 		t.Errorf("exit %d, %+v", code, got)
 	}
 	if !strings.Contains(out, `"broken": null`) {
@@ -247,7 +355,8 @@ func TestAuditVerifyJSON(t *testing.T) {
 		t.Errorf("anchored, text: exit %d\n%s", code, out)
 	}
 
-	// A rewrite that recomputes the hashes verifies but loses the anchor.
+	// A rewrite that recomputes the hashes verifies, once the head file is
+	// gone too, but loses the anchor.
 	var buf bytes.Buffer
 	prev := strings.Repeat("0", 64)
 	for _, line := range fileLines(t, path) {
@@ -263,22 +372,50 @@ func TestAuditVerifyJSON(t *testing.T) {
 		prev = sha(string(data))
 	}
 	writeAuditFile(t, path, buf.String())
+	code, out, _ = runAudit(t, "audit", "verify", "--json")
+	if got := decode(out); code != ExitAuditBroken || got.OK || got.HeadFile != "mismatch" || got.Broken == nil || got.Broken.Line != 3 || got.Head != "" {
+		t.Errorf("rewritten, head file kept: exit %d, %+v", code, got)
+	}
+	os.Remove(path + ".head")
 	code, out, errOut := runAudit(t, "audit", "verify", "--anchor", anchor)
 	if code != ExitAuditBroken || !strings.Contains(out, "ok, 3 records\n") || !strings.Contains(out, "anchor "+anchor+" not found\n") ||
 		!strings.Contains(errOut, "does not contain the anchor") {
 		t.Errorf("rewritten: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
-	code, out, _ = runAudit(t, "audit", "verify", "--json", "--anchor", anchor)
-	if got := decode(out); code != ExitAuditBroken || got.OK || got.AnchorLine != 0 {
+	code, out, errOut = runAudit(t, "audit", "verify", "--json", "--anchor", anchor)
+	if got := decode(out); code != ExitAuditBroken || got.OK || got.AnchorLine != 0 || got.HeadFile != "missing" {
 		t.Errorf("rewritten, JSON: exit %d, %+v", code, got)
+	}
+	if strings.Contains(errOut, "warning") {
+		t.Errorf("warning with --json: %s", errOut)
 	}
 
 	// Broken.
 	ls = fileLines(t, path)
 	writeAuditFile(t, path, ls[0]+"\n"+ls[2]+"\n")
 	code, out, _ = runAudit(t, "audit", "verify", "--json")
-	if got := decode(out); code != ExitAuditBroken || got.OK || got.Broken == nil || got.Broken.Line != 2 || got.Head != "" || got.Records != 1 {
+	if got := decode(out); code != ExitAuditBroken || got.OK || got.Broken == nil || got.Broken.Line != 2 || got.Head != "" || got.Records != 1 || got.HeadFile != "missing" {
 		t.Errorf("broken: exit %d, %+v", code, got)
+	}
+
+	// Broken before the head file's line: the head is not compared.
+	appendRecords(t, filepath.Join(filepath.Dir(path), "new.jsonl"), audit.Record{Event: "request"}, audit.Record{Event: "result"})
+	os.Rename(filepath.Join(filepath.Dir(path), "new.jsonl.head"), path+".head")
+	code, out, _ = runAudit(t, "audit", "verify", "--json")
+	if got := decode(out); code != ExitAuditBroken || got.Broken == nil || got.Broken.Line != 2 || got.HeadFile != "unchecked" {
+		t.Errorf("broken, head file unchecked: exit %d, %+v", code, got)
+	}
+
+	// The log deleted, its head file left.
+	os.Remove(path)
+	code, out, _ = runAudit(t, "audit", "verify", "--json")
+	if got := decode(out); code != ExitAuditBroken || got.OK || got.Exists || got.HeadFile != "mismatch" || got.Broken == nil || got.Broken.Line != 1 {
+		t.Errorf("deleted: exit %d, %+v", code, got)
+	}
+	os.Remove(path + ".head")
+	code, out, _ = runAudit(t, "audit", "verify", "--json")
+	if got := decode(out); code != 0 || !got.OK || got.Exists || got.HeadFile != "missing" || got.Broken != nil {
+		t.Errorf("no log: exit %d, %+v", code, got)
 	}
 }
 

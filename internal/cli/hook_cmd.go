@@ -26,6 +26,10 @@ clawwarden's approval-first guard. It has layers:
 
   shim         ~/.openclaw/bin/sudo, a symlink to this clawwarden binary
                (invoked as "sudo", clawwarden acts as the shim)
+  sudoedit_shim
+               ~/.openclaw/bin/sudoedit, a second symlink to this binary
+               (invoked as "sudoedit", the agent's sudoedit goes through the
+               guard too)
   pathPrepend  OpenClaw's tools.exec.pathPrepend with ~/.openclaw/bin first,
                set with 'openclaw config set' (the openclaw command must be on
                PATH); agents with their own pathPrepend get it too; applies
@@ -49,13 +53,13 @@ uninstall restores exactly that.`,
 	install := &cobra.Command{
 		Use:   "install [--json]",
 		Short: "Create the shim and put its directory first on the agent's PATH",
-		Long: `Install creates ~/.openclaw/bin/sudo and puts ~/.openclaw/bin first on the
+		Long: `Install creates ~/.openclaw/bin/sudo and ~/.openclaw/bin/sudoedit and puts ~/.openclaw/bin first on the
 exec tool's PATH (see 'clawwarden help hook' for the layers), prints what it
 changed and what to restart, and records the changes for uninstall. Running it
 again changes nothing that is already in place.
 
-It refuses, changing nothing, when ~/.openclaw/bin/sudo is something other than
-a symlink to a clawwarden binary it recorded (for example the original skill's
+It refuses, changing nothing, when ~/.openclaw/bin/sudo or sudoedit is something
+other than a symlink to a clawwarden binary it recorded (for example the original skill's
 shell shim: move it aside first), or when a target is a symlink or belongs to
 another user.
 
@@ -75,7 +79,7 @@ how to finish by hand), 12 refused: unsafe target or corrupt state file.`,
 		Long: `Uninstall undoes what ~/.openclaw/security/hook-state.json records, and
 nothing else: the pathPrepend value goes back to what 'openclaw config get'
 returned before install (or unset again), the drop-in or plist edit is undone
-(the plist from its backup), and the shim symlink is removed. Where something
+(the plist from its backup), and the shim symlinks are removed. Where something
 changed again since install, only clawwarden's part is taken out and the rest
 is kept.
 
@@ -91,15 +95,15 @@ again), 12 unsafe target or corrupt state file.`,
 	status := &cobra.Command{
 		Use:   "status [--json]",
 		Short: "Report each layer of the hook and whether it is in effect",
-		Long: `Status reports each layer: the shim (present, pointing at this binary),
+		Long: `Status reports each layer: the sudo and sudoedit shims (present, pointing at this binary),
 pathPrepend (set, ~/.openclaw/bin first, for every agent), the systemd drop-in
 or LaunchAgent plist, and whether the gateway was restarted since that was
 written ("unknown" when the service manager cannot tell).
 
-The hook is effective when the shim is in place and either pathPrepend puts
+The hook is effective when both shims are in place and either pathPrepend puts
 it first, or the service layer does and the gateway restarted since.
 
---json prints {"effective","binary","shim","bin_dir","state_file","installed",
+--json prints {"effective","binary","shim","sudoedit_shim","bin_dir","state_file","installed",
 "installed_at","layers":[{"layer","state","detail","fix"}]}; states are ok,
 missing, stale, partial, overridden, unknown and not_applicable.
 

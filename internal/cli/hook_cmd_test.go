@@ -77,11 +77,13 @@ func TestHookCommands(t *testing.T) {
 	}
 	// The gateway was not restarted (there is no user bus here), so the
 	// hook is not in effect yet.
-	if code != ExitFindings || st.Effective || len(st.Layers) != 4 {
+	if code != ExitFindings || st.Effective || len(st.Layers) != 5 {
 		t.Errorf("status --json: exit %d, %+v", code, st)
 	}
-	if l, _ := st.Layer(hook.LayerShim); l.State != hook.StateOK {
-		t.Errorf("shim layer: %+v", l)
+	for _, name := range []string{hook.LayerShim, hook.LayerSudoedit} {
+		if l, _ := st.Layer(name); l.State != hook.StateOK {
+			t.Errorf("%s layer: %+v", name, l)
+		}
 	}
 	if l, _ := st.Layer(hook.LayerSystemd); l.State != hook.StateOK {
 		t.Errorf("systemd layer: %+v", l)

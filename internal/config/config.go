@@ -29,7 +29,7 @@ type Paths struct {
 	Home        string // the user's home directory
 	StateDir    string // OpenClaw's state directory (~/.openclaw)
 	SecurityDir string // policy files and clawwarden state
-	BinDir      string // where the opt-in sudo shim lives
+	BinDir      string // where the opt-in sudo and sudoedit shims live
 	LogsDir     string // the auto-cycle log
 	SkillDir    string // the installed skill
 	ReportsDir  string // assessments/ inside the skill
@@ -94,6 +94,10 @@ func (p Paths) PendingDir() string { return filepath.Join(p.SecurityDir, Pending
 
 // Shim is the opt-in sudo shim.
 func (p Paths) Shim() string { return filepath.Join(p.BinDir, "sudo") }
+
+// SudoeditShim is the opt-in sudoedit shim, beside [Paths.Shim]: without it
+// the agent's sudoedit would reach the real one past the guard.
+func (p Paths) SudoeditShim() string { return filepath.Join(p.BinDir, "sudoedit") }
 
 // CycleLog is the log the scheduled cycle appends to.
 func (p Paths) CycleLog() string { return filepath.Join(p.LogsDir, SkillName+"-auto.log") }

@@ -1,12 +1,18 @@
 // Package hook installs, removes and inspects clawwarden's runtime hook for
-// OpenClaw: the opt-in sudo shim ~/.openclaw/bin/sudo and the settings that
-// put its directory first on the PATH of the agent's exec tool, so that a
-// "sudo" the agent runs goes through clawwarden's approval-first guard.
+// OpenClaw: the opt-in shims ~/.openclaw/bin/sudo and ~/.openclaw/bin/sudoedit
+// and the settings that put their directory first on the PATH of the agent's
+// exec tool, so that a "sudo" or "sudoedit" the agent runs goes through
+// clawwarden's approval-first guard.
 //
 // # Layers
 //
 //   - shim: ~/.openclaw/bin/sudo, a symlink to the running clawwarden binary
 //     (symlinks resolved). Invoked as "sudo", clawwarden acts as the shim.
+//   - sudoedit_shim: ~/.openclaw/bin/sudoedit, a second symlink to the same
+//     binary, made and checked like the sudo one. Invoked as "sudoedit",
+//     clawwarden acts as the shim too; without it the agent's sudoedit (with
+//     an editor of its choosing in SUDO_EDITOR) would reach the real
+//     sudoedit past the guard.
 //   - pathPrepend: OpenClaw's tools.exec.pathPrepend, the list of directories
 //     its exec tool puts first on PATH (OpenClaw's docs/tools/exec.md). It is
 //     read and written only through the openclaw command line (`openclaw
@@ -25,19 +31,32 @@
 // # Undo
 //
 // Install records in ~/.openclaw/security/hook-state.json (through package
-// safefile) exactly what it changed: the shim it created, the previous
+// safefile) exactly what it changed: the shim symlinks it created, the previous
 // pathPrepend value as `openclaw config get` returned it (or that it was
 // unset, and whether the surrounding objects existed), the drop-in's hash,
 // the plist's backup and hashes. Uninstall undoes exactly those changes and
 // nothing else; where a value changed again after install, it removes only
-// the shim's directory and keeps the rest.
+// the shim's directory and keeps the rest. A shim path that install did not
+// create, or that changed since, is left in place with a hint.
+//
+// # Backwards compatibility
+//
+// Versions before the sudoedit shim made only ~/.openclaw/bin/sudo, and
+// their state file has no "sudoedit_shim" record. Such a file is read as it
+// is (the record is optional, and the state version stays 1); status then
+// reports the sudoedit shim missing, and running install again adds the
+// link and its record without touching the rest. An older clawwarden
+// reading a newer state file ignores the record, so its uninstall leaves
+// ~/.openclaw/bin/sudoedit (and the bin directory) behind.
 //
 // # Refusals
 //
-// Install refuses, with an error wrapping [safefile.ErrUnsafe], when the
-// shim path holds something other than a symlink to a clawwarden binary it
-// recorded, or when a target (shim, bin directory, drop-in, plist) is a
-// symlink or owned by another user.
+// Install refuses, with an error wrapping [safefile.ErrUnsafe], when a shim
+// path (sudo or sudoedit) holds something other than a symlink to this
+// binary or to the clawwarden binary it recorded for that path, or when a
+// target (shim, bin directory, drop-in, plist) is a symlink or owned by
+// another user. Both shim paths are checked before either is changed, so a
+// refusal changes nothing.
 package hook
 
 import (
@@ -67,7 +86,7 @@ const PrependKey = "tools.exec.pathPrepend"
 // themselves.
 type Hook struct {
 	Paths  config.Paths
-	Binary string // the clawwarden binary the shim points at (absolute, resolved)
+	Binary string // the clawwarden binary the shims point at (absolute, resolved)
 	GOOS   string // chooses the service layer: linux (systemd) or darwin (launchd)
 	Getenv func(string) string
 
@@ -137,7 +156,8 @@ const (
 
 // Layer names used in steps and status.
 const (
-	LayerShim        = "shim"
+	LayerShim        = "shim"          // ~/.openclaw/bin/sudo
+	LayerSudoedit    = "sudoedit_shim" // ~/.openclaw/bin/sudoedit
 	LayerPathPrepend = "pathPrepend"
 	LayerSystemd     = "systemd"
 	LayerLaunchd     = "launchd"
@@ -231,6 +251,9 @@ func (h *Hook) Install(ctx context.Context) (*Report, error) {
 		return saveState(h.StatePath(), st)
 	}
 	if err := h.installShim(st, r); err != nil {
+		if len(r.Steps) > 0 { // a link was placed before the error: keep its record
+			err = errors.Join(err, save())
+		}
 		return r, err
 	}
 	if err := save(); err != nil {
@@ -247,8 +270,11 @@ func (h *Hook) Install(ctx context.Context) (*Report, error) {
 	return r, serr
 }
 
+// installShim puts the shim's symlinks (sudo, then sudoedit) in place. It
+// looks at both before it changes either, so that a refusal of one leaves
+// the other as it was too.
 func (h *Hook) installShim(st *State, r *Report) error {
-	path, binDir := h.Paths.Shim(), h.Paths.BinDir
+	binDir := h.Paths.BinDir
 	if err := checkBinary(h.Binary); err != nil {
 		return err
 	}
@@ -257,37 +283,75 @@ func (h *Hook) installShim(st *State, r *Report) error {
 	if err := safefile.EnsureDir(binDir); err != nil {
 		return err
 	}
-	s, err := inspectShim(path)
-	if err != nil {
-		return err
-	}
 	if st.Shim != nil {
 		binDirCreated = binDirCreated || st.Shim.BinDirCreated
 	}
+	links := h.shimLinks(st)
+	found := make([]shimState, len(links))
+	for i, l := range links {
+		s, err := inspectShim(l.path)
+		if err != nil {
+			return err
+		}
+		if err := h.checkShimLink(l, s); err != nil {
+			return err
+		}
+		found[i] = s
+	}
+	for i, l := range links {
+		// The sudo shim's record owns the bin directory; the directory
+		// exists by the time the sudoedit link is made.
+		if err := h.placeShimLink(l, found[i], binDirCreated && l.layer == LayerShim, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkShimLink refuses what is at l's path unless it is missing or a
+// symlink to this binary or to the one recorded for l.
+func (h *Hook) checkShimLink(l shimLink, s shimState) error {
+	rec := *l.rec
 	switch {
 	case !s.exists:
-		if err := linkShim(path, h.Binary); err != nil {
-			return err
-		}
-		st.Shim = &ShimRecord{Path: path, Target: h.Binary, BinDirCreated: binDirCreated}
-		r.add(LayerShim, Changed, fmt.Sprintf("created %s, a symlink to %s", path, h.Binary), temporaryBinaryHint(h.Binary))
-	case s.symlink && s.target == h.Binary:
-		if st.Shim == nil {
-			st.Shim = &ShimRecord{Path: path, Target: h.Binary}
-		}
-		r.add(LayerShim, Unchanged, fmt.Sprintf("%s already points at %s", path, h.Binary), "")
-	case s.symlink && st.Shim != nil && s.target == st.Shim.Target:
-		if err := linkShim(path, h.Binary); err != nil {
-			return err
-		}
-		r.add(LayerShim, Changed, fmt.Sprintf("%s now points at %s (was %s)", path, h.Binary, s.target), "")
-		st.Shim.Target = h.Binary
+		return nil
+	case s.symlink && (s.target == h.Binary || (rec != nil && s.target == rec.Target)):
+		return nil
 	case s.symlink:
-		return refuse(path, fmt.Sprintf("a symlink to %s that clawwarden did not create", s.target),
-			fmt.Sprintf("if it is yours to replace, move it aside (mv %s %s.orig) and run 'clawwarden hook install' again", shellQuote(path), shellQuote(path)))
+		return refuse(l.path, fmt.Sprintf("a symlink to %s that clawwarden did not create", s.target),
+			fmt.Sprintf("if it is yours to replace, move it aside (mv %s %s.orig) and run 'clawwarden hook install' again", shellQuote(l.path), shellQuote(l.path)))
 	default:
-		return refuse(path, "exists and is not a symlink (the original skill's shell shim?)",
-			fmt.Sprintf("move it aside (mv %s %s.orig) and run 'clawwarden hook install' again", shellQuote(path), shellQuote(path)))
+		return refuse(l.path, l.notLink("exists and is not a symlink"),
+			fmt.Sprintf("move it aside (mv %s %s.orig) and run 'clawwarden hook install' again", shellQuote(l.path), shellQuote(l.path)))
+	}
+}
+
+// placeShimLink creates or repoints l's symlink, which [Hook.checkShimLink]
+// accepted, and records it.
+func (h *Hook) placeShimLink(l shimLink, s shimState, binDirCreated bool, r *Report) error {
+	rec := *l.rec
+	switch {
+	case !s.exists:
+		if err := linkShim(l.path, h.Binary); err != nil {
+			return err
+		}
+		*l.rec = &ShimRecord{Path: l.path, Target: h.Binary, BinDirCreated: binDirCreated}
+		hint := temporaryBinaryHint(h.Binary)
+		if hint != "" && slices.ContainsFunc(r.Steps, func(s Step) bool { return s.Hint == hint }) {
+			hint = "" // said once for the sudo shim
+		}
+		r.add(l.layer, Changed, fmt.Sprintf("created %s, a symlink to %s", l.path, h.Binary), hint)
+	case s.target == h.Binary:
+		if rec == nil {
+			*l.rec = &ShimRecord{Path: l.path, Target: h.Binary}
+		}
+		r.add(l.layer, Unchanged, fmt.Sprintf("%s already points at %s", l.path, h.Binary), "")
+	default: // a symlink to the binary recorded before
+		if err := linkShim(l.path, h.Binary); err != nil {
+			return err
+		}
+		r.add(l.layer, Changed, fmt.Sprintf("%s now points at %s (was %s)", l.path, h.Binary, s.target), "")
+		rec.Target = h.Binary
 	}
 	return nil
 }

@@ -307,6 +307,7 @@ func TestInstallUninstallRestoresConfig(t *testing.T) {
 			if got, want := w.cfg.json(t), tt.after(w.paths.BinDir); !jsonEqual([]byte(got), []byte(want)) {
 				t.Errorf("config after install = %s, want %s", got, want)
 			}
+			w.checkShims(h, w.bin)
 			if s := w.status(h); !s.Effective {
 				t.Errorf("status after install not effective: %+v", s.Layers)
 			}
@@ -336,8 +337,10 @@ func TestInstallUninstallRestoresConfig(t *testing.T) {
 			if got := w.cfg.json(t); !jsonEqual([]byte(got), []byte(before)) {
 				t.Errorf("config after uninstall = %s, want %s", got, before)
 			}
-			if _, err := os.Lstat(w.paths.Shim()); !os.IsNotExist(err) {
-				t.Errorf("shim still there after uninstall: %v", err)
+			for _, p := range []string{w.paths.Shim(), w.paths.SudoeditShim()} {
+				if _, err := os.Lstat(p); !os.IsNotExist(err) {
+					t.Errorf("%s still there after uninstall: %v", p, err)
+				}
 			}
 			if _, err := os.Lstat(h.StatePath()); !os.IsNotExist(err) {
 				t.Errorf("state file still there after uninstall: %v", err)
@@ -462,6 +465,21 @@ func TestInstallRefusals(t *testing.T) {
 			os.MkdirAll(w.paths.BinDir, 0o700)
 			os.Symlink("/usr/bin/sudo", w.paths.Shim())
 		}},
+		{"sudoedit is a regular file", func(w *world) { w.write(".openclaw/bin/sudoedit", "#!/bin/sh\nexec /usr/bin/sudoedit \"$@\"\n", 0o755) }},
+		{"sudoedit is a symlink clawwarden did not create", func(w *world) {
+			os.MkdirAll(w.paths.BinDir, 0o700)
+			os.Symlink("/usr/bin/sudoedit", w.paths.SudoeditShim())
+		}},
+		{"sudoedit owned by another user", func(w *world) {
+			if os.Geteuid() != 0 {
+				w.t.Skip("needs root to give a file to another user")
+			}
+			os.MkdirAll(w.paths.BinDir, 0o700)
+			os.Symlink(w.bin, w.paths.SudoeditShim())
+			if err := os.Lchown(w.paths.SudoeditShim(), 54321, 54321); err != nil {
+				w.t.Fatal(err)
+			}
+		}},
 		{"bin dir is a symlink", func(w *world) {
 			os.MkdirAll(w.paths.StateDir, 0o700)
 			os.Symlink(w.t.TempDir(), w.paths.BinDir)
@@ -542,7 +560,7 @@ func TestShimFollowsBinaryUpgrade(t *testing.T) {
 	os.WriteFile(newBin, []byte("#!/bin/sh\n"), 0o755)
 	h2 := w.hook("linux")
 	h2.Binary = newBin
-	if s := w.status(h2); layerState(t, s, LayerShim) != StateStale || s.Effective {
+	if s := w.status(h2); layerState(t, s, LayerShim) != StateStale || layerState(t, s, LayerSudoedit) != StateStale || s.Effective {
 		t.Errorf("status with the old shim: %+v", s.Layers)
 	}
 	r, err := h2.Install(context.Background())
@@ -552,9 +570,10 @@ func TestShimFollowsBinaryUpgrade(t *testing.T) {
 	if !r.Has(LayerShim, Changed) {
 		t.Errorf("steps: %+v", r.Steps)
 	}
-	if got, _ := os.Readlink(w.paths.Shim()); got != newBin {
-		t.Errorf("shim points at %s, want %s", got, newBin)
+	if !r.Has(LayerSudoedit, Changed) {
+		t.Errorf("sudoedit shim not repointed: %+v", r.Steps)
 	}
+	w.checkShims(h2, newBin)
 	if s := w.status(h2); !s.Effective {
 		t.Errorf("status after upgrade: %+v", s.Layers)
 	}
@@ -787,5 +806,289 @@ func TestUninstallWithoutOpenClawKeepsRecord(t *testing.T) {
 	}
 	if got := w.cfg.json(t); got != `{}` {
 		t.Errorf("config = %s", got)
+	}
+}
+
+// checkShims fails unless both shim paths are symlinks to target and the
+// state records both.
+func (w *world) checkShims(h *Hook, target string) {
+	w.t.Helper()
+	st, _, err := loadState(h.StatePath())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		rec  *ShimRecord
+	}{{w.paths.Shim(), st.Shim}, {w.paths.SudoeditShim(), st.SudoeditShim}} {
+		if got, err := os.Readlink(c.path); err != nil || got != target {
+			w.t.Errorf("%s: link to %q (%v), want %q", c.path, got, err, target)
+		}
+		if c.rec == nil || c.rec.Path != c.path || c.rec.Target != target {
+			w.t.Errorf("state record for %s = %+v, want target %s", c.path, c.rec, target)
+		}
+	}
+}
+
+// writeOldState writes a state file as clawwarden wrote it before the
+// sudoedit shim: the sudo shim only, with its symlink in place.
+func (w *world) writeOldState(h *Hook) {
+	w.t.Helper()
+	for _, d := range []string{w.paths.StateDir, w.paths.SecurityDir, w.paths.BinDir} {
+		if err := safefile.EnsureDir(d); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(w.bin, w.paths.Shim()); err != nil {
+		w.t.Fatal(err)
+	}
+	old := `{
+  "version": 1,
+  "installed_at": "2026-06-01T08:00:00Z",
+  "binary": ` + string(mustJSON(w.bin)) + `,
+  "shim": {
+    "path": ` + string(mustJSON(w.paths.Shim())) + `,
+    "target": ` + string(mustJSON(w.bin)) + `,
+    "bin_dir_created": true
+  }
+}
+`
+	if err := safefile.WriteFile(h.StatePath(), []byte(old)); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func stepDetail(r *Report, layer string) string {
+	for _, s := range r.Steps {
+		if s.Layer == layer {
+			return s.Detail
+		}
+	}
+	return ""
+}
+
+// TestInstallCreatesSudoeditShim: install makes ~/.openclaw/bin/sudoedit
+// beside sudo, records both, and changes nothing the second time.
+func TestInstallCreatesSudoeditShim(t *testing.T) {
+	w := newWorld(t, `{}`)
+	h := w.hook("linux")
+	r, err := h.Install(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Has(LayerShim, Changed) || !r.Has(LayerSudoedit, Changed) {
+		t.Errorf("steps: %+v", r.Steps)
+	}
+	w.checkShims(h, w.bin)
+	st, _, _ := loadState(h.StatePath())
+	if !st.Shim.BinDirCreated || st.SudoeditShim.BinDirCreated {
+		t.Errorf("bin_dir_created: sudo %v, sudoedit %v; want only the sudo record to own the directory", st.Shim.BinDirCreated, st.SudoeditShim.BinDirCreated)
+	}
+	s := w.status(h)
+	if !s.Effective || layerState(t, s, LayerSudoedit) != StateOK || s.SudoeditShim != w.paths.SudoeditShim() {
+		t.Errorf("status: %+v", s)
+	}
+
+	r, err = h.Install(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, layer := range []string{LayerShim, LayerSudoedit} {
+		if !r.Has(layer, Unchanged) || r.Has(layer, Changed) {
+			t.Errorf("second install, %s: %+v", layer, r.Steps)
+		}
+	}
+}
+
+// TestSudoeditRefusalChangesNothing: a sudoedit clawwarden did not make
+// stops install before the sudo shim or the state is touched.
+func TestSudoeditRefusalChangesNothing(t *testing.T) {
+	const foreign = "#!/bin/sh\nexec /usr/bin/sudoedit \"$@\"\n"
+	t.Run("fresh", func(t *testing.T) {
+		w := newWorld(t, `{}`)
+		p := w.write(".openclaw/bin/sudoedit", foreign, 0o755)
+		h := w.hook("linux")
+		r, err := h.Install(context.Background())
+		var he *Error
+		if !errors.Is(err, safefile.ErrUnsafe) || !errors.As(err, &he) || len(he.Hints) == 0 || !strings.Contains(he.Hints[0], "mv ") {
+			t.Fatalf("install error = %v, want a refusal wrapping safefile.ErrUnsafe with a hint", err)
+		}
+		if !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "not a symlink") {
+			t.Errorf("error does not name the path: %v", err)
+		}
+		if len(r.Steps) != 0 {
+			t.Errorf("steps: %+v", r.Steps)
+		}
+		if _, err := os.Lstat(w.paths.Shim()); !os.IsNotExist(err) {
+			t.Errorf("sudo shim created despite the refusal: %v", err)
+		}
+		if _, err := os.Lstat(h.StatePath()); !os.IsNotExist(err) {
+			t.Errorf("state file written despite the refusal: %v", err)
+		}
+		if got, _ := os.ReadFile(p); string(got) != foreign {
+			t.Errorf("foreign sudoedit changed: %q", got)
+		}
+		if w.cfg.writes != 0 {
+			t.Errorf("config written %d time(s)", w.cfg.writes)
+		}
+	})
+	t.Run("install from before the sudoedit shim", func(t *testing.T) {
+		w := newWorld(t, `{}`)
+		h := w.hook("linux")
+		w.writeOldState(h)
+		before, _ := os.ReadFile(h.StatePath())
+		if err := os.Symlink("/usr/bin/sudoedit", w.paths.SudoeditShim()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Install(context.Background()); !errors.Is(err, safefile.ErrUnsafe) {
+			t.Fatalf("install error = %v, want safefile.ErrUnsafe", err)
+		}
+		if after, _ := os.ReadFile(h.StatePath()); !bytes.Equal(before, after) {
+			t.Errorf("state changed despite the refusal:\n%s", after)
+		}
+		if got, _ := os.Readlink(w.paths.SudoeditShim()); got != "/usr/bin/sudoedit" {
+			t.Errorf("foreign sudoedit now points at %q", got)
+		}
+	})
+}
+
+// TestUpgradeFromSudoOnlyState: a state file from before the sudoedit shim
+// reads fine; status says the sudoedit shim is missing and how to add it;
+// install adds and records it; uninstall then removes everything.
+func TestUpgradeFromSudoOnlyState(t *testing.T) {
+	w := newWorld(t, `{}`)
+	h := w.hook("linux")
+	w.writeOldState(h)
+
+	st, found, err := loadState(h.StatePath())
+	if err != nil || !found || st.Shim == nil || st.SudoeditShim != nil {
+		t.Fatalf("old state: %+v %v %v", st, found, err)
+	}
+	s := w.status(h)
+	l, _ := s.Layer(LayerSudoedit)
+	if s.Effective || !s.Installed || l.State != StateMissing || l.Fix != "clawwarden hook install" ||
+		!strings.Contains(l.Detail, "'clawwarden hook install' adds it") || layerState(t, s, LayerShim) != StateOK {
+		t.Errorf("status of the old install: %+v", s.Layers)
+	}
+
+	r, err := h.Install(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Has(LayerShim, Unchanged) || !r.Has(LayerSudoedit, Changed) {
+		t.Errorf("steps: %+v", r.Steps)
+	}
+	w.checkShims(h, w.bin)
+	st, _, _ = loadState(h.StatePath())
+	if !st.Shim.BinDirCreated {
+		t.Error("install forgot that the old install created the bin directory")
+	}
+	if s := w.status(h); !s.Effective {
+		t.Errorf("status after the upgrade: %+v", s.Layers)
+	}
+
+	r, err = h.Uninstall(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Has(LayerShim, Changed) || !r.Has(LayerSudoedit, Changed) {
+		t.Errorf("uninstall steps: %+v", r.Steps)
+	}
+	for _, p := range []string{w.paths.SudoeditShim(), w.paths.Shim(), w.paths.BinDir, h.StatePath()} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s still there after uninstall: %v", p, err)
+		}
+	}
+}
+
+// TestUninstallLeavesForeignSudoedit: uninstall removes only a sudoedit it
+// recorded and still finds as it made it.
+func TestUninstallLeavesForeignSudoedit(t *testing.T) {
+	const foreign = "#!/bin/sh\n"
+	tests := []struct {
+		name  string
+		setup func(w *world, h *Hook)
+		want  string // in the sudoedit step's detail
+	}{
+		{"replaced since install", func(w *world, h *Hook) {
+			if _, err := h.Install(context.Background()); err != nil {
+				w.t.Fatal(err)
+			}
+			os.Remove(w.paths.SudoeditShim())
+			w.write(".openclaw/bin/sudoedit", foreign, 0o755)
+		}, "is no longer the symlink clawwarden made; left in place"},
+		{"install from before the sudoedit shim", func(w *world, h *Hook) {
+			w.writeOldState(h)
+			w.write(".openclaw/bin/sudoedit", foreign, 0o755)
+		}, "clawwarden did not record creating it; left in place"},
+		{"nothing installed", func(w *world, h *Hook) {
+			w.write(".openclaw/bin/sudoedit", foreign, 0o755)
+		}, "clawwarden did not record creating it; left in place"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, `{}`)
+			h := w.hook("linux")
+			tt.setup(w, h)
+			r, err := h.Uninstall(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.Has(LayerSudoedit, Skipped) || !strings.Contains(stepDetail(r, LayerSudoedit), tt.want) {
+				t.Errorf("steps: %+v", r.Steps)
+			}
+			if got, err := os.ReadFile(w.paths.SudoeditShim()); err != nil || string(got) != foreign {
+				t.Errorf("foreign sudoedit: %q %v", got, err)
+			}
+			if _, err := os.Lstat(w.paths.Shim()); !os.IsNotExist(err) {
+				t.Errorf("sudo shim still there: %v", err)
+			}
+			if _, err := os.Lstat(h.StatePath()); !os.IsNotExist(err) {
+				t.Errorf("state file still there: %v", err)
+			}
+		})
+	}
+}
+
+// TestStatusSudoeditShim: a sudoedit shim that is missing or not the link
+// to this binary makes the hook not effective, with a fix.
+func TestStatusSudoeditShim(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(w *world)
+		state  string
+		fix    string
+		detail string
+	}{
+		{"missing", func(w *world) { os.Remove(w.paths.SudoeditShim()) }, StateMissing, "clawwarden hook install", "sudoedit runs the real one, past the guard"},
+		{"regular file", func(w *world) {
+			os.Remove(w.paths.SudoeditShim())
+			w.write(".openclaw/bin/sudoedit", "#!/bin/sh\n", 0o755)
+		}, StateStale, "move it aside and run 'clawwarden hook install'", "is not a symlink to clawwarden"},
+		{"points elsewhere", func(w *world) {
+			os.Remove(w.paths.SudoeditShim())
+			os.Symlink("/usr/bin/sudoedit", w.paths.SudoeditShim())
+		}, StateStale, "clawwarden hook install", "not to this binary"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, `{}`)
+			h := w.hook("linux")
+			if _, err := h.Install(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			tt.change(w)
+			s := w.status(h)
+			l, _ := s.Layer(LayerSudoedit)
+			if s.Effective || l.State != tt.state || l.Fix != tt.fix || !strings.Contains(l.Detail, tt.detail) {
+				t.Errorf("status: effective %v, %+v; want %s, fix %q, detail with %q", s.Effective, l, tt.state, tt.fix, tt.detail)
+			}
+			if strings.Contains(l.Detail, "recorded install made only") {
+				t.Errorf("detail blames an old install: %q", l.Detail)
+			}
+			if got := layerState(t, s, LayerShim); got != StateOK {
+				t.Errorf("sudo shim: %s", got)
+			}
+		})
 	}
 }

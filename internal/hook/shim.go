@@ -24,6 +24,36 @@ func ownedByOther(fi fs.FileInfo) (int, bool) {
 	return uid, uid != os.Geteuid() && uid != 0
 }
 
+// shimLink is one of the shim's symlinks in the bin directory: sudo, and
+// sudoedit beside it. Both point at the clawwarden binary, which acts as the
+// shim under either name.
+type shimLink struct {
+	layer string       // LayerShim or LayerSudoedit
+	name  string       // the command it stands in for: "sudo" or "sudoedit"
+	path  string       // in the bin directory
+	rec   **ShimRecord // where the state records it
+	guess string       // what a file that is not a symlink at path probably is, or ""
+}
+
+// notLink says that the link's path holds something other than a symlink.
+func (l shimLink) notLink(what string) string {
+	if l.guess == "" {
+		return what
+	}
+	return what + " (" + l.guess + ")"
+}
+
+// shimLinks returns the shim's symlinks in install order: sudo first, whose
+// record also says whether install created the bin directory. Uninstall
+// goes through them in reverse.
+func (h *Hook) shimLinks(st *State) []shimLink {
+	return []shimLink{
+		{layer: LayerShim, name: "sudo", path: h.Paths.Shim(), rec: &st.Shim,
+			guess: "the original skill's shell shim?"},
+		{layer: LayerSudoedit, name: "sudoedit", path: h.Paths.SudoeditShim(), rec: &st.SudoeditShim},
+	}
+}
+
 // shimState is what is at the shim's path.
 type shimState struct {
 	exists  bool
@@ -57,7 +87,7 @@ func inspectShim(path string) (shimState, error) {
 // linkShim makes path a symlink to target, replacing an existing symlink
 // atomically (new link beside it, then rename).
 func linkShim(path, target string) error {
-	tmp := filepath.Join(filepath.Dir(path), ".sudo.tmp-"+rand.Text()[:8])
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+rand.Text()[:8])
 	if err := os.Symlink(target, tmp); err != nil {
 		return err
 	}
@@ -78,7 +108,7 @@ func resolved(path string) string {
 }
 
 // checkBinary refuses a clawwarden binary that someone else could replace:
-// the shim hands every sudo of the agent to it.
+// the shim hands every sudo and sudoedit of the agent to it.
 func checkBinary(path string) error {
 	for _, p := range []string{path, filepath.Dir(path)} {
 		fi, err := os.Stat(p)

@@ -15,27 +15,32 @@ import (
 // the security directory.
 const StateFile = "hook-state.json"
 
-// stateVersion is the format of [State].
+// stateVersion is the format of [State]. Fields added since (SudoeditShim)
+// are optional, so a file written before them still reads as version 1.
 const stateVersion = 1
 
 // State records what `hook install` changed, so that `hook uninstall` can
 // restore exactly that and nothing else, and `hook status` can tell a layer
 // clawwarden made from one it found.
 type State struct {
-	Version     int             `json:"version"`
-	InstalledAt time.Time       `json:"installed_at"`
-	Binary      string          `json:"binary"` // the clawwarden binary the shim points at
-	Shim        *ShimRecord     `json:"shim,omitempty"`
-	PathPrepend []PrependRecord `json:"path_prepend,omitempty"`
-	DropIn      *DropInRecord   `json:"systemd_drop_in,omitempty"`
-	Plist       *PlistRecord    `json:"launchd_plist,omitempty"`
+	Version      int             `json:"version"`
+	InstalledAt  time.Time       `json:"installed_at"`
+	Binary       string          `json:"binary"` // the clawwarden binary the shims point at
+	Shim         *ShimRecord     `json:"shim,omitempty"`
+	SudoeditShim *ShimRecord     `json:"sudoedit_shim,omitempty"` // absent in files from before the sudoedit shim
+	PathPrepend  []PrependRecord `json:"path_prepend,omitempty"`
+	DropIn       *DropInRecord   `json:"systemd_drop_in,omitempty"`
+	Plist        *PlistRecord    `json:"launchd_plist,omitempty"`
 }
 
-// ShimRecord is the sudo shim symlink.
+// ShimRecord is one shim symlink, sudo or sudoedit.
 type ShimRecord struct {
-	Path          string `json:"path"`
-	Target        string `json:"target"`
-	BinDirCreated bool   `json:"bin_dir_created"`
+	Path   string `json:"path"`
+	Target string `json:"target"`
+	// BinDirCreated says install created the bin directory; only the sudo
+	// shim's record sets it, and uninstall removes the directory (when
+	// empty) after removing that shim.
+	BinDirCreated bool `json:"bin_dir_created"`
 }
 
 // PrependRecord is one change to an OpenClaw pathPrepend list.
@@ -78,7 +83,7 @@ type PlistRecord struct {
 
 // empty reports whether the state records no change at all.
 func (s *State) empty() bool {
-	return s.Shim == nil && len(s.PathPrepend) == 0 && s.DropIn == nil && s.Plist == nil
+	return s.Shim == nil && s.SudoeditShim == nil && len(s.PathPrepend) == 0 && s.DropIn == nil && s.Plist == nil
 }
 
 // loadState reads the state file; a missing file is an empty state. A file

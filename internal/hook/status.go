@@ -32,18 +32,20 @@ type LayerStatus struct {
 	Fix    string `json:"fix,omitempty"`
 }
 
-// Status is the state of the whole hook. It is effective when the shim is in
-// place and either pathPrepend puts it first for every agent, or the
-// service layer does and the gateway was restarted since.
+// Status is the state of the whole hook. It is effective when both shim
+// symlinks (sudo and sudoedit) are in place and either pathPrepend puts
+// their directory first for every agent, or the service layer does and the
+// gateway was restarted since.
 type Status struct {
-	Effective   bool          `json:"effective"`
-	Binary      string        `json:"binary"`
-	Shim        string        `json:"shim"`
-	BinDir      string        `json:"bin_dir"`
-	StateFile   string        `json:"state_file"`
-	Installed   bool          `json:"installed"` // the state file records an install
-	InstalledAt *time.Time    `json:"installed_at,omitempty"`
-	Layers      []LayerStatus `json:"layers"`
+	Effective    bool          `json:"effective"`
+	Binary       string        `json:"binary"`
+	Shim         string        `json:"shim"`          // the sudo shim
+	SudoeditShim string        `json:"sudoedit_shim"` // the sudoedit shim
+	BinDir       string        `json:"bin_dir"`
+	StateFile    string        `json:"state_file"`
+	Installed    bool          `json:"installed"` // the state file records an install
+	InstalledAt  *time.Time    `json:"installed_at,omitempty"`
+	Layers       []LayerStatus `json:"layers"`
 }
 
 // Layer returns the status of the named layer.
@@ -63,32 +65,41 @@ func (h *Hook) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Status{Binary: h.Binary, Shim: h.Paths.Shim(), BinDir: h.Paths.BinDir, StateFile: h.StatePath(), Installed: found && !st.empty()}
+	s := &Status{Binary: h.Binary, Shim: h.Paths.Shim(), SudoeditShim: h.Paths.SudoeditShim(), BinDir: h.Paths.BinDir, StateFile: h.StatePath(), Installed: found && !st.empty()}
 	if s.Installed {
 		t := st.InstalledAt
 		s.InstalledAt = &t
 	}
-	shim := h.shimStatus()
+	links := h.shimLinks(st)
+	shim := h.shimStatus(links[0], st)
+	sudoedit := h.shimStatus(links[1], st)
 	prepend := h.prependStatus(ctx)
 	service, writtenAt := h.serviceStatus(st)
 	restart := h.restartStatus(ctx, service, writtenAt)
-	s.Layers = []LayerStatus{shim, prepend, service, restart}
-	s.Effective = shim.State == StateOK &&
+	s.Layers = []LayerStatus{shim, sudoedit, prepend, service, restart}
+	s.Effective = shim.State == StateOK && sudoedit.State == StateOK &&
 		(prepend.State == StateOK || (service.State == StateOK && restart.State == StateOK))
 	return s, nil
 }
 
-func (h *Hook) shimStatus() LayerStatus {
-	path := h.Paths.Shim()
-	l := LayerStatus{Layer: LayerShim}
+// shimStatus reports one of the shim's symlinks.
+func (h *Hook) shimStatus(link shimLink, st *State) LayerStatus {
+	path := link.path
+	l := LayerStatus{Layer: link.layer}
 	s, err := inspectShim(path)
 	switch {
 	case err != nil:
 		l.State, l.Detail = StateUnknown, err.Error()
 	case !s.exists:
 		l.State, l.Detail, l.Fix = StateMissing, path+" does not exist", "clawwarden hook install"
+		if link.layer != LayerShim {
+			l.Detail += fmt.Sprintf(", so the agent's %s runs the real one, past the guard", link.name)
+		}
+		if st.Shim != nil && *link.rec == nil {
+			l.Detail += fmt.Sprintf("; the recorded install made only %s, as clawwarden did before the sudoedit shim: 'clawwarden hook install' adds it", st.Shim.Path)
+		}
 	case !s.symlink:
-		l.State, l.Detail, l.Fix = StateStale, path+" is not a symlink to clawwarden (the original skill's shell shim?)", "move it aside and run 'clawwarden hook install'"
+		l.State, l.Detail, l.Fix = StateStale, path+" "+link.notLink("is not a symlink to clawwarden"), "move it aside and run 'clawwarden hook install'"
 	default:
 		target := s.target
 		if !filepath.IsAbs(target) {

@@ -14,14 +14,19 @@ import (
 )
 
 // Uninstall undoes what the state file says install changed, in reverse
-// order, and nothing else. A change that was modified again since install
-// is undone only as far as clawwarden's part of it goes (the shim's
-// directory is taken out, the rest is kept). What cannot be undone stays in
-// the state file and the error wraps [ErrIncomplete].
+// order, and nothing else: a shim path (sudo or sudoedit) that install did
+// not record is left in place and reported as skipped. A change that was
+// modified again since install is undone only as far as clawwarden's part
+// of it goes (the shim's directory is taken out, the rest is kept). What
+// cannot be undone stays in the state file and the error wraps
+// [ErrIncomplete].
 func (h *Hook) Uninstall(ctx context.Context) (*Report, error) {
 	r := &Report{StateFile: h.StatePath()}
 	if _, err := os.Lstat(h.Paths.SecurityDir); errors.Is(err, fs.ErrNotExist) {
 		r.add("state", Unchanged, "no hook installed: "+h.StatePath()+" does not exist", "")
+		for _, l := range h.shimLinks(&State{}) {
+			keepUnrecordedShim(l, r)
+		}
 		return r, nil
 	}
 	st, lock, err := h.prepareState()
@@ -31,8 +36,8 @@ func (h *Hook) Uninstall(ctx context.Context) (*Report, error) {
 	defer lock.Unlock()
 	if st.empty() {
 		r.add("state", Unchanged, "no hook installed: nothing recorded in "+h.StatePath(), "")
-		if s, err := inspectShim(h.Paths.Shim()); err == nil && s.exists {
-			r.add(LayerShim, Skipped, h.Paths.Shim()+" exists but clawwarden did not record creating it; left in place", "remove it yourself if it is not wanted: rm "+shellQuote(h.Paths.Shim()))
+		for _, l := range h.shimLinks(st) {
+			keepUnrecordedShim(l, r)
 		}
 		return r, saveState(h.StatePath(), st)
 	}
@@ -70,11 +75,17 @@ func (h *Hook) Uninstall(ctx context.Context) (*Report, error) {
 			failed = true
 		}
 	}
-	if st.Shim != nil {
-		if err := h.removeShim(st.Shim, r); err != nil {
+	// sudoedit before sudo: the sudo shim's record owns the bin directory,
+	// which can go only once both links are gone.
+	for _, l := range slices.Backward(h.shimLinks(st)) {
+		if *l.rec == nil {
+			keepUnrecordedShim(l, r) // an install from before the sudoedit shim
+			continue
+		}
+		if err := removeShim(l, r); err != nil {
 			return r, errors.Join(err, saveState(h.StatePath(), st))
 		}
-		st.Shim = nil
+		*l.rec = nil
 	}
 	if err := saveState(h.StatePath(), st); err != nil {
 		return r, err
@@ -193,22 +204,31 @@ func (h *Hook) dropBackup(rec *PlistRecord) {
 	}
 }
 
-// removeShim removes the shim if it is still the symlink install made.
-func (h *Hook) removeShim(rec *ShimRecord, r *Report) error {
+// keepUnrecordedShim reports a file at l's path that install did not
+// record creating: it stays.
+func keepUnrecordedShim(l shimLink, r *Report) {
+	if s, err := inspectShim(l.path); err == nil && s.exists {
+		r.add(l.layer, Skipped, l.path+" exists but clawwarden did not record creating it; left in place", "remove it yourself if it is not wanted: rm "+shellQuote(l.path))
+	}
+}
+
+// removeShim removes l's symlink if it is still the one install made.
+func removeShim(l shimLink, r *Report) error {
+	rec := *l.rec
 	s, err := inspectShim(rec.Path)
 	if err != nil {
 		return err
 	}
 	switch {
 	case !s.exists:
-		r.add(LayerShim, Unchanged, rec.Path+" is already gone", "")
+		r.add(l.layer, Unchanged, rec.Path+" is already gone", "")
 	case s.symlink && s.target == rec.Target:
 		if err := os.Remove(rec.Path); err != nil {
 			return err
 		}
-		r.add(LayerShim, Changed, "removed "+rec.Path, "")
+		r.add(l.layer, Changed, "removed "+rec.Path, "")
 	default:
-		r.add(LayerShim, Skipped, rec.Path+" is no longer the symlink clawwarden made; left in place", "remove it yourself if it is not wanted: rm "+shellQuote(rec.Path))
+		r.add(l.layer, Skipped, rec.Path+" is no longer the symlink clawwarden made; left in place", "remove it yourself if it is not wanted: rm "+shellQuote(rec.Path))
 	}
 	if rec.BinDirCreated {
 		removeEmptyDir(filepath.Dir(rec.Path))

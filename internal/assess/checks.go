@@ -20,6 +20,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/policy"
 	"github.com/clawwarden/clawwarden/internal/ports"
+	"github.com/clawwarden/clawwarden/internal/quote"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 	"github.com/clawwarden/clawwarden/internal/session"
 )
@@ -150,8 +151,8 @@ func (e *evaluator) gatherAudit() {
 		}
 		r := en.Record
 		e.recent = append(e.recent, Action{
-			Time: r.Time.UTC().Format(time.RFC3339), Event: r.Event, Command: policy.ShellJoin(r.Argv),
-			Decision: r.Decision, Session: r.SessionID, Reason: r.Reason,
+			Time: r.Time.UTC().Format(time.RFC3339), Event: r.Event, Command: quote.Argv(r.Argv),
+			Decision: r.Decision, Session: quote.Text(r.SessionID), Reason: quote.Text(r.Reason),
 		})
 	}
 }
@@ -169,6 +170,7 @@ func (e *evaluator) evaluate() {
 	e.privilegeApproval()
 	e.leastPrivilege()
 	e.elevationTimeout()
+	e.privilegeBoundary()
 	e.auditLogging()
 	e.portChecks()
 	e.channelChecks()
@@ -219,8 +221,8 @@ func (e *evaluator) privilegeApproval() {
 		e.set(id, StatusViolation, RiskHigh,
 			fmt.Sprintf("%d sudo rule(s) let %s run commands as root without a password", len(nopw), e.o.User),
 			ev+"; NOPASSWD: "+ruleList(nopw),
-			"an agent running as "+e.o.User+" can call /usr/bin/sudo directly and become root without any person approving",
-			"Remove the NOPASSWD tag from these rules (edit with `visudo -f FILE`), so sudo asks the person, and route privileged commands through `clawwarden exec`.")
+			"with NOPASSWD the password is not the gate: any process of "+e.o.User+", the agent included, can call /usr/bin/sudo directly and run these commands as root without clawwarden and without any person approving",
+			"Remove the NOPASSWD tag from these rules (edit with `visudo -f FILE`), so sudo asks the person, and route privileged commands through `clawwarden exec`. The fix that holds against a hostile agent is enforced mode: `clawwarden enforce install` gives the agent its own account whose only sudo right is clawwarden's root helper.")
 		return
 	}
 	e.set(id, StatusCompliant, RiskLow, "every sudo rule for "+e.o.User+" needs authentication", ev, "", "")
@@ -273,23 +275,285 @@ func (e *evaluator) elevationTimeout() {
 	if e.sudo.TimestampType != "" {
 		ty = "timestamp_type=" + e.sudo.TimestampType
 	}
-	ev += "; " + tt + "; " + ty
+	// Who may reuse a cached ticket (timestamp_type) is privilege_boundary's
+	// question; this check is about how long elevation lasts.
+	ev += "; " + tt + "; " + ty + ", assessed in privilege_boundary"
+	mit := "Set `Defaults:" + e.o.User + " timestamp_timeout=0` in /etc/sudoers.d/ with visudo: clawwarden runs `sudo -k` and needs no cached credentials (if people want a cache, at most 30)."
 	switch t := e.sudo.TimestampTimeout; {
 	case t != nil && *t < 0:
 		e.set(id, StatusViolation, RiskHigh, "sudo credentials never expire ("+tt+")", ev,
-			"once a person authenticates, sudo stays open for good: elevation outlives its task",
-			"Set `Defaults timestamp_timeout=15` (at most 30) in /etc/sudoers.d/ with visudo.")
+			"once a person authenticates, sudo stays open for good: elevation outlives its task", mit)
 	case t != nil && *t > 30:
 		e.set(id, StatusViolation, RiskMedium, "sudo caches credentials for more than 30 minutes ("+tt+")", ev,
-			"elevation can outlive the 30-minute idle limit",
-			"Set `Defaults timestamp_timeout=15` (at most 30) in /etc/sudoers.d/ with visudo.")
-	case e.sudo.TimestampType == "global" || e.sudo.TimestampType == "ppid":
-		e.set(id, StatusPartial, RiskMedium, "sudo shares its credential cache beyond one terminal ("+ty+")", ev,
-			"an agent's sudo can reuse a ticket a person created in another terminal",
-			"Remove the timestamp_type setting (or set `Defaults timestamp_type=tty`) in the sudoers files.")
+			"elevation can outlive the 30-minute idle limit", mit)
 	default:
 		e.set(id, StatusCompliant, RiskLow, "elevation expires within 30 idle minutes", ev, "", "")
 	}
+}
+
+// privilegeBoundary assesses what separates the person from the agent. The
+// assessment cannot see enforced mode yet, so it assesses same-user mode,
+// where the only secret is the person's sudo password, asked for on every
+// `sudo -k` clawwarden runs. That mode is advisory against a hostile agent,
+// so the check is never compliant; it is a violation where the password is
+// void (NOPASSWD) or sudo's ticket of one terminal serves another, or where
+// a process can type into its terminal (TIOCSTI).
+func (e *evaluator) privilegeBoundary() {
+	const id = "privilege_boundary"
+	u := e.o.User
+	var (
+		violation bool
+		found     []string // observed, one phrase per finding
+		gaps      []string
+		fixes     []string
+		ev        = []string{"mode: same-user (the assessment does not detect enforced mode yet)"}
+	)
+	finding := func(v bool, obs, gap, fix string) {
+		violation = violation || v
+		found, gaps, fixes = append(found, obs), append(gaps, gap), append(fixes, fix)
+	}
+
+	if e.sudo.Unknown != "" {
+		ev = append(ev, "sudoers: "+e.sudo.Unknown)
+		fixes = append(fixes, "let "+u+" list its own sudo rules (`Defaults:"+u+" listpw=never` in /etc/sudoers.d/clawwarden-assess, with visudo) and assess again")
+	} else {
+		var nopw []SudoRule
+		for _, r := range e.sudo.Rules {
+			if r.NoPasswd {
+				nopw = append(nopw, r)
+			}
+		}
+		if len(nopw) > 0 {
+			ev = append(ev, "NOPASSWD rules for "+u+": "+ruleList(nopw))
+			finding(true, fmt.Sprintf("%d NOPASSWD sudo rule(s) for %s", len(nopw), u),
+				"NOPASSWD: any process of "+u+" runs those commands as root with no password and without clawwarden",
+				"remove NOPASSWD from the rules listed (`visudo -f FILE`)")
+		} else {
+			ev = append(ev, fmt.Sprintf("no NOPASSWD rule among the %d sudo rule(s) for %s in %s", len(e.sudo.Rules), u, e.sudo.Source))
+		}
+
+		t := e.sudo.TimestampTimeout
+		noCache := t != nil && *t == 0
+		switch ty := e.sudo.TimestampType; ty {
+		case "global", "ppid":
+			at := "timestamp_type=" + ty + " from " + e.sudo.TimestampTypeFrom
+			if noCache {
+				ev = append(ev, at+", moot while timestamp_timeout=0: sudo keeps no ticket")
+				break
+			}
+			ev = append(ev, at)
+			reach := "in any terminal or none"
+			if ty == "ppid" {
+				reach = "with the same parent process, terminal or not"
+			}
+			finding(true, "sudo tickets are not bound to a terminal (timestamp_type="+ty+")",
+				"timestamp_type="+ty+": a ticket left by the person's own sudo lets any process of "+u+", "+reach+", run sudo with no password and without clawwarden",
+				"remove the setting ("+e.sudo.TimestampTypeFrom+") with visudo, or add `Defaults:"+u+" timestamp_type=tty`")
+		case "":
+			ev = append(ev, "timestamp_type unset (sudo's default, tty: a ticket serves one terminal session)")
+		default:
+			ev = append(ev, "timestamp_type="+ty+" from "+e.sudo.TimestampTypeFrom)
+		}
+
+		switch {
+		case noCache:
+			ev = append(ev, "timestamp_timeout=0 from "+e.sudo.TimestampTimeoutFrom+": sudo keeps no ticket")
+		default:
+			val, at, valid := "timestamp_timeout unset, so 15 minutes", "timestamp_timeout unset (sudo's default, 15 minutes)", "valid 15 minutes"
+			if t != nil {
+				val = "timestamp_timeout=" + strconv.FormatFloat(*t, 'f', -1, 64)
+				at = val + " from " + e.sudo.TimestampTimeoutFrom
+				valid = "valid " + strconv.FormatFloat(*t, 'f', -1, 64) + " minutes"
+				if *t < 0 {
+					valid = "with no expiry"
+				}
+			}
+			ev = append(ev, at)
+			finding(false, "sudo caches the person's credentials ("+val+")",
+				"the person's own `sudo` leaves a ticket ("+valid+") that any process in the same terminal session can use to run sudo with no password and without clawwarden",
+				"set `Defaults:"+u+" timestamp_timeout=0` in /etc/sudoers.d/ with visudo (clawwarden runs `sudo -k` and needs no cached credentials)")
+		}
+	}
+
+	tiocsti := e.root("/proc/sys/dev/tty/legacy_tiocsti")
+	switch b, err := os.ReadFile(tiocsti); {
+	case errors.Is(err, fs.ErrNotExist):
+		ev = append(ev, tiocsti+" not present (not Linux, or a kernel without the switch): TIOCSTI not checked")
+	case err != nil:
+		ev = append(ev, "TIOCSTI not checked: "+err.Error())
+	default:
+		switch v := strings.TrimSpace(string(b)); v {
+		case "1":
+			ev = append(ev, tiocsti+": 1")
+			finding(true, "processes can type into their terminal (dev.tty.legacy_tiocsti=1)",
+				"TIOCSTI: a process can push keystrokes into the terminal it runs in, so an agent started from the person's shell can queue commands, sudo included, that the person's shell then runs",
+				"run `sysctl -w dev.tty.legacy_tiocsti=0` and keep it across reboots with a file in /etc/sysctl.d/ (e.g. `echo dev.tty.legacy_tiocsti=0 > /etc/sysctl.d/60-legacy-tiocsti.conf`)")
+		case "0":
+			ev = append(ev, tiocsti+": 0 (TIOCSTI needs CAP_SYS_ADMIN)")
+		default:
+			ev = append(ev, fmt.Sprintf("%s: unexpected value %q: TIOCSTI not checked", tiocsti, v))
+		}
+	}
+
+	touch, pamEv := e.sudoTouchFactor()
+	ev = append(ev, pamEv)
+	if !touch {
+		fixes = append(fixes, "require a touch for sudo: `apt-get install libpam-u2f pamu2fcfg`, register the key in a root-owned list with `pamu2fcfg | sudo tee -a /etc/u2f_mappings` (a list in the home directory is the agent's to edit), then add `auth required pam_u2f.so cue authfile=/etc/u2f_mappings` to /etc/pam.d/sudo above `@include common-auth` (keep a root shell open until sudo works)")
+	}
+
+	status, risk := StatusPartial, RiskMedium
+	if violation {
+		status, risk = StatusViolation, RiskHigh
+	}
+	obs := "same-user mode: " + strings.Join(found, "; ")
+	switch {
+	case len(found) == 0 && e.sudo.Unknown != "":
+		obs = "same-user mode; the sudo rights of " + u + " could not be read"
+	case len(found) == 0:
+		obs = "same-user mode: sudo asks for the person's password on every command clawwarden runs, and nothing found weakens that"
+	case e.sudo.Unknown != "":
+		obs += "; the sudo rights of " + u + " could not be read"
+	}
+	if touch {
+		obs += "; sudo also needs a touch"
+	}
+	gap := "same-user mode is advisory against a hostile agent: the person's sudo password is the only thing that tells the person from the agent, and a process of " + u +
+		" can alias sudo in the person's shell or type into a terminal multiplexer the person uses"
+	if len(gaps) > 0 {
+		gap += "; " + strings.Join(gaps, "; ")
+	}
+	mit := "Run `clawwarden enforce install` (enforced mode, the fix): the agent then runs as its own account whose only sudo right is clawwarden's root helper, and a person approves each command with a signed decision."
+	if len(fixes) > 0 {
+		mit += " Until then: " + strings.Join(fixes, "; ") + "."
+	}
+	e.set(id, status, risk, obs, strings.Join(ev, "; "), gap, mit)
+}
+
+// touchModules are PAM modules that need a person's touch or fingerprint.
+var touchModules = []string{"pam_u2f.so", "pam_tid.so"}
+
+// sudoTouchFactor reports whether the auth stack of /etc/pam.d/sudo needs a
+// touch (pam_u2f, or Touch ID's pam_tid on macOS), and says where it looked.
+// Includes (@include, include, substack) are followed one level deep.
+func (e *evaluator) sudoTouchFactor() (bool, string) {
+	sudoFile := e.root("/etc/pam.d/sudo")
+	lines, err := pamLines(sudoFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, sudoFile + " not present: no PAM touch factor for sudo"
+	}
+	if err != nil {
+		return false, "PAM touch factor not checked: " + err.Error()
+	}
+	read := []string{sudoFile}
+	var unread []string
+	var weak []string // touch modules that do not gate sudo
+	look := func(l pamLine) bool {
+		if len(l.fields) < 3 || !slices.Contains(touchModules, filepath.Base(l.fields[2])) {
+			return false
+		}
+		args := l.fields[3:]
+		authfile := ""
+		for _, a := range args {
+			if v, ok := strings.CutPrefix(a, "authfile="); ok {
+				authfile = v
+			}
+		}
+		switch {
+		case l.fields[1] == "optional":
+			weak = append(weak, l.where+" is optional")
+		case slices.Contains(args, "alwaysok"):
+			weak = append(weak, l.where+" has alwaysok")
+		case slices.Contains(args, "nouserok") && !filepath.IsAbs(authfile):
+			// The key list lives in the account's home: deleting it
+			// skips the touch.
+			weak = append(weak, l.where+" has nouserok with the key list in the home directory")
+		default:
+			return true
+		}
+		return false
+	}
+	for _, l := range lines {
+		kind := strings.TrimPrefix(l.fields[0], "-")
+		var inc string
+		switch {
+		case kind == "@include" && len(l.fields) > 1:
+			inc = l.fields[1]
+		case kind == "auth" && len(l.fields) > 2 && (l.fields[1] == "include" || l.fields[1] == "substack"):
+			inc = l.fields[2]
+		case kind == "auth" && look(l):
+			return true, fmt.Sprintf("PAM: %s at %s", filepath.Base(l.fields[2]), l.where)
+		}
+		if inc == "" {
+			continue
+		}
+		if !filepath.IsAbs(inc) {
+			inc = filepath.Join("/etc/pam.d", inc)
+		}
+		incFile := e.root(inc)
+		sub, err := pamLines(incFile)
+		if err != nil {
+			// A missing include breaks sudo's PAM stack rather than
+			// weakening it; anything else is worth saying.
+			if !errors.Is(err, fs.ErrNotExist) {
+				unread = append(unread, err.Error())
+			}
+			continue
+		}
+		read = append(read, incFile)
+		for _, s := range sub {
+			if strings.TrimPrefix(s.fields[0], "-") == "auth" && look(s) {
+				return true, fmt.Sprintf("PAM: %s at %s (included from %s)", filepath.Base(s.fields[2]), s.where, l.where)
+			}
+		}
+	}
+	ev := "PAM: no touch factor (pam_u2f) in the auth stack of " + strings.Join(read, ", ")
+	if len(weak) > 0 {
+		ev += " that sudo requires: " + strings.Join(weak, "; ")
+	}
+	if len(unread) > 0 {
+		ev += "; not read: " + strings.Join(unread, "; ")
+	}
+	return false, ev
+}
+
+// pamLine is one PAM rule: type, control (a bracketed control is one
+// field), module path and arguments, or @include and a file.
+type pamLine struct {
+	where  string // file:line
+	fields []string
+}
+
+// pamLines reads the rules of a PAM configuration file, without comments
+// and blank lines; backslash continuations are joined.
+func pamLines(path string) ([]pamLine, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []pamLine
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i < len(lines); i++ {
+		no, text := i+1, lines[i]
+		for strings.HasSuffix(text, "\\") && i+1 < len(lines) {
+			i++
+			text = strings.TrimSuffix(text, "\\") + " " + lines[i]
+		}
+		if c := strings.IndexByte(text, '#'); c >= 0 {
+			text = text[:c]
+		}
+		var fields []string
+		for _, f := range strings.Fields(text) {
+			if n := len(fields); n > 0 && strings.HasPrefix(fields[n-1], "[") && !strings.HasSuffix(fields[n-1], "]") {
+				fields[n-1] += " " + f
+				continue
+			}
+			fields = append(fields, f)
+		}
+		if len(fields) > 0 {
+			out = append(out, pamLine{where: fmt.Sprintf("%s:%d", path, no), fields: fields})
+		}
+	}
+	return out, nil
 }
 
 func (e *evaluator) auditLogging() {
@@ -306,7 +570,7 @@ func (e *evaluator) auditLogging() {
 	case "broken":
 		e.set(id, StatusViolation, RiskHigh, "the audit chain does not verify", ev,
 			"audit records were altered, inserted, removed or torn: the trail cannot be trusted",
-			"Run `clawwarden audit verify` to see the first broken record, investigate who changed "+ch.File+", then move it aside so a new chain starts.")
+			"Run `clawwarden audit verify` to see the first broken record, investigate who changed "+ch.File+", then move it and its head file ("+ch.File+".head) aside so a new chain starts.")
 	default:
 		e.set(id, StatusViolation, RiskHigh, "the audit log cannot be read safely", ev,
 			"the log is unsafe (symlink, foreign owner, writable by others) or unreadable",

@@ -21,11 +21,13 @@ type SudoRule struct {
 
 // SudoPosture is what the sudoers configuration says about the user.
 type SudoPosture struct {
-	Source           string     `json:"source"`                      // where it was read from
-	Rules            []SudoRule `json:"rules"`                       // rules that apply to the user
-	TimestampTimeout *float64   `json:"timestamp_timeout,omitempty"` // minutes; nil: sudo's default (15)
-	TimestampType    string     `json:"timestamp_type,omitempty"`    // "" means sudo's default (tty)
-	Unknown          string     `json:"unknown,omitempty"`           // why the posture could not be read
+	Source               string     `json:"source"`                           // where it was read from
+	Rules                []SudoRule `json:"rules"`                            // rules that apply to the user
+	TimestampTimeout     *float64   `json:"timestamp_timeout,omitempty"`      // minutes; nil: sudo's default (15)
+	TimestampTimeoutFrom string     `json:"timestamp_timeout_from,omitempty"` // file:line, or "sudo -n -l"
+	TimestampType        string     `json:"timestamp_type,omitempty"`         // "" means sudo's default (tty)
+	TimestampTypeFrom    string     `json:"timestamp_type_from,omitempty"`    // file:line, or "sudo -n -l"; names tty_tickets when that set it
+	Unknown              string     `json:"unknown,omitempty"`                // why the posture could not be read
 }
 
 // defaultsRE matches a Defaults line, optionally scoped (Defaults:user,
@@ -60,10 +62,19 @@ func readSudoers(sudoersFile, includeDir, user string, groups []string) (SudoPos
 		}
 	}
 	aliases := map[string][]string{}
+	// sudo applies Defaults:user after the global Defaults, wherever they
+	// are written, so the user's own settings win.
+	var userDefaults SudoPosture
 	for i, b := range contents {
 		for _, ln := range logicalLines(b) {
-			parseSudoersLine(&p, aliases, ln.text, fmt.Sprintf("%s:%d", files[i], ln.no), user, groups)
+			parseSudoersLine(&p, &userDefaults, aliases, ln.text, fmt.Sprintf("%s:%d", files[i], ln.no), user, groups)
 		}
+	}
+	if userDefaults.TimestampTimeout != nil {
+		p.TimestampTimeout, p.TimestampTimeoutFrom = userDefaults.TimestampTimeout, userDefaults.TimestampTimeoutFrom
+	}
+	if userDefaults.TimestampTypeFrom != "" {
+		p.TimestampType, p.TimestampTypeFrom = userDefaults.TimestampType, userDefaults.TimestampTypeFrom
 	}
 	return p, nil
 }
@@ -116,13 +127,16 @@ func stripComment(s string) string {
 	return t
 }
 
-func parseSudoersLine(p *SudoPosture, aliases map[string][]string, line, origin, user string, groups []string) {
+// parseSudoersLine adds what line says about user to p; Defaults scoped to
+// user go to userDefaults, which the caller applies last.
+func parseSudoersLine(p, userDefaults *SudoPosture, aliases map[string][]string, line, origin, user string, groups []string) {
 	if m := defaultsRE.FindStringSubmatch(line); m != nil {
-		scope := m[1]
-		if scope != "" && !(scope[0] == ':' && matchesUser(splitList(scope[1:]), aliases, user, groups)) {
-			return
+		switch scope := m[1]; {
+		case scope == "":
+			applyDefaults(p, m[2], origin)
+		case scope[0] == ':' && matchesUser(splitList(scope[1:]), aliases, user, groups):
+			applyDefaults(userDefaults, m[2], origin)
 		}
-		applyDefaults(p, m[2])
 		return
 	}
 	if strings.HasPrefix(line, "User_Alias") {
@@ -207,20 +221,23 @@ func matchesUser(list []string, aliases map[string][]string, user string, groups
 }
 
 // applyDefaults records timestamp_timeout and timestamp_type from a
-// comma-separated Defaults list.
-func applyDefaults(p *SudoPosture, list string) {
+// comma-separated Defaults list written at origin. The older tty_tickets
+// flag sets the type too: !tty_tickets is global, tty_tickets is tty.
+func applyDefaults(p *SudoPosture, list, origin string) {
 	for _, item := range splitList(list) {
 		k, v, _ := strings.Cut(item, "=")
 		k, v = strings.TrimSpace(k), strings.Trim(strings.TrimSpace(v), `"`)
 		switch k {
 		case "timestamp_timeout":
 			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				p.TimestampTimeout = &f
+				p.TimestampTimeout, p.TimestampTimeoutFrom = &f, origin
 			}
 		case "timestamp_type":
-			p.TimestampType = v
+			p.TimestampType, p.TimestampTypeFrom = v, origin
 		case "!tty_tickets":
-			p.TimestampType = "global"
+			p.TimestampType, p.TimestampTypeFrom = "global", origin+" (!tty_tickets)"
+		case "tty_tickets":
+			p.TimestampType, p.TimestampTypeFrom = "tty", origin+" (tty_tickets)"
 		}
 	}
 }
@@ -246,7 +263,7 @@ func parseSudoList(out string) SudoPosture {
 		}
 		switch section {
 		case "defaults":
-			applyDefaults(&p, t)
+			applyDefaults(&p, t, "sudo -n -l")
 		case "rules":
 			r := SudoRule{Text: t, Origin: "sudo -n -l", NoPasswd: strings.Contains(t, "NOPASSWD:")}
 			c := t

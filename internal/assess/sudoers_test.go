@@ -80,6 +80,40 @@ AGENTS	ALL=(root) NOPASSWD: /usr/bin/systemctl restart nginx, \
 	}
 }
 
+// TestUserDefaultsWin: sudo applies Defaults:user after the global Defaults
+// wherever they are written, so a later global line does not undo them.
+func TestUserDefaultsWin(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "sudoers")
+	inc := filepath.Join(dir, "sudoers.d")
+	if err := os.Mkdir(inc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(main, []byte("Defaults:agent timestamp_timeout=0, timestamp_type=tty\n"), 0o440); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inc, "zz"), []byte("Defaults timestamp_timeout=5\nDefaults !tty_tickets\n"), 0o440); err != nil {
+		t.Fatal(err)
+	}
+	p, err := readSudoers(main, inc, "agent", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.TimestampTimeout == nil || *p.TimestampTimeout != 0 || p.TimestampTimeoutFrom != main+":1" {
+		t.Errorf("timestamp_timeout = %v from %q, want 0 from %s:1", p.TimestampTimeout, p.TimestampTimeoutFrom, main)
+	}
+	if p.TimestampType != "tty" || p.TimestampTypeFrom != main+":1" {
+		t.Errorf("timestamp_type = %q from %q, want tty from %s:1", p.TimestampType, p.TimestampTypeFrom, main)
+	}
+	p, err = readSudoers(main, inc, "other", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(inc, "zz") + ":2 (!tty_tickets)"; p.TimestampType != "global" || p.TimestampTypeFrom != want {
+		t.Errorf("for another user timestamp_type = %q from %q, want global from %s", p.TimestampType, p.TimestampTypeFrom, want)
+	}
+}
+
 func TestParseSudoList(t *testing.T) {
 	out := `Matching Defaults entries for agent on host:
     env_reset, mail_badpass, secure_path=/usr/local/sbin\:/usr/bin, timestamp_timeout=60
@@ -116,15 +150,17 @@ func TestAuditMappingFor(t *testing.T) {
 }
 
 func TestControlsMapComplete(t *testing.T) {
+	// The original skill's twenty checks, in its order, plus
+	// privilege_boundary after the other sudo checks.
 	want := []string{"privilege_approval_required", "least_privilege_enforced", "elevation_timeout_30m",
-		"audit_logging_privileged_actions", "open_ports_approved", "insecure_ports_remediated",
+		"privilege_boundary", "audit_logging_privileged_actions", "open_ports_approved", "insecure_ports_remediated",
 		"channel_allowlist_configured", "group_mentions_required", "gateway_loopback_only",
 		"secrets_permissions_hardened", "runtime_privilege_hook_installed", "alternate_privilege_paths_restricted",
 		"backup_configured", "update_hygiene", "prompt_injection_controls", "command_policy_enforced",
 		"session_boundary_enforced", "multi_factor_approval", "egress_allowlist_configured", "egress_connections_approved"}
 	got := CheckIDs()
 	if len(got) != len(want) {
-		t.Fatalf("CheckIDs() has %d ids, want the original's %d", len(got), len(want))
+		t.Fatalf("CheckIDs() has %d ids, want %d", len(got), len(want))
 	}
 	for i := range want {
 		if got[i] != want[i] {

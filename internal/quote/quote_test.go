@@ -1,0 +1,51 @@
+package quote
+
+import "testing"
+
+func TestWord(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", "''"},
+		{"/usr/bin/id", "/usr/bin/id"},
+		{"a b", "'a b'"},
+		{"it's", `'it'"'"'s'`},
+		{"é", "'é'"},
+		{"evil\u202egnp.sh", `$'evil\u202egnp.sh'`},
+		{"zero\u200bwidth", `$'zero\u200bwidth'`},
+		{"iso\u2066late\u2069", `$'iso\u2066late\u2069'`},
+		{"line\nbreak", `$'line\nbreak'`},
+		{"\x1b[2J", `$'\x1b[2J'`},
+		{"tab\there", `$'tab\there'`},
+		{"bad\xffutf8", `$'bad\xffutf8'`},
+		{"q'\u202e", `$'q\'\u202e'`},
+		{"nbsp\u00a0x", `$'nbsp\u00a0x'`},
+	} {
+		if got := Word(tt.in); got != tt.want {
+			t.Errorf("Word(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestText(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"plain reason", "plain reason"},
+		{"rtl \u202e here", `rtl \u202e here`},
+		{"esc \x1b[31m", `esc \x1b[31m`},
+		{"nl\nx", `nl\x0ax`},
+	} {
+		if got := Text(tt.in); got != tt.want {
+			t.Errorf("Text(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+	if !Visible("ok text") || Visible("a\u200bb") || Visible("\xff") {
+		t.Error("Visible is wrong")
+	}
+	if got := Suspicious("a\u202eb\u2066"); len(got) != 2 || got[0] != "U+202E" || got[1] != "U+2066" {
+		t.Errorf("Suspicious = %v", got)
+	}
+}
+
+func TestArgv(t *testing.T) {
+	if got := Argv([]string{"/usr/bin/tee", "/etc/x y", "\u202e"}); got != `/usr/bin/tee '/etc/x y' $'\u202e'` {
+		t.Errorf("Argv = %s", got)
+	}
+}

@@ -1,13 +1,34 @@
 // Package approval gets a person's explicit approval of one exact privileged
-// command.
+// command, and carries it to where the command runs.
 //
 // # Where approval comes from
 //
 // Only from a person: on the controlling terminal (/dev/tty), never from
-// standard input, so "y" piped into the guard approves nothing; or, where the
-// guard has no terminal, out of band: the guard files a pending request that
-// the person grants or refuses from their own terminal with
-// `clawwarden approve ID` / `clawwarden deny ID` before it times out.
+// standard input, so "y" piped into the guard approves nothing; anything
+// typed ahead of a prompt is discarded, and an unanswered prompt is a
+// refusal once the approval timeout passes. Where the guard has no terminal
+// a person can use — none at all, or one the agent controls (see package
+// agent) — it files a pending request that the person decides from their
+// own terminal with `clawwarden approve ID` or `clawwarden deny ID`.
+//
+// # What the person sees is what runs
+//
+// A request holds the resolved argv, the binary's SHA-256, the working
+// directory and sudo options; [Describe] shows the facts first, argv one
+// escaped element per line, and the agent's own words (reason, session id)
+// last, fenced as such. A [Decision] names the request by [Request.Digest]
+// over its canonical bytes, so a request file edited after the person saw it
+// no longer matches what the waiting guard holds, and is refused.
+//
+// # Same-user mode: the password travels with the approval
+//
+// In same-user mode the person's sudo password is what the agent cannot
+// produce. An approved pending request is therefore run by `clawwarden
+// approve` itself, on the person's terminal, as `sudo -k -- CMD`: the person
+// types the password there, the output is shown to them and relayed through
+// the queue ([Queue.OutputFiles], [Result]) to the waiting guard, which
+// returns the command's exit status to the agent. "Not run" (sudo refused,
+// the approver gave up) and "ran and failed" stay different results.
 //
 // # Factors
 //
@@ -17,18 +38,18 @@
 //     so.
 //   - The approval passphrase (`clawwarden approval set-passphrase`): stored
 //     only as a salt, Argon2id parameters and an Ed25519 public key derived
-//     from the passphrase. Terminal approval asks for it; out-of-band approval
-//     signs the exact request with the derived key and the guard verifies the
-//     signature, so a decision file written by anyone who does not know the
-//     passphrase is rejected.
+//     from the passphrase. Approval asks for it; a decision is signed with
+//     the derived key and the guard verifies the signature.
 //   - Untrusted content (OPENCLAW_UNTRUSTED_SOURCE=1 with the prompt policy's
 //     require_confirmation_for_untrusted): the person must also type CONFIRM.
 //
 // # Limits
 //
-// A process running as the same user can still rewrite user-owned files (the
-// passphrase record included). Real protection against that comes from sudo
-// itself asking for a password, without NOPASSWD rules; see README.md.
+// A process running as the same user can rewrite every file of that user
+// (the queue, the passphrase record, session state) and type into terminals
+// it owns: in same-user mode these are checks against mistakes and naive
+// attempts, and the sudo password, typed by the person for every command,
+// is the gate. Enforced mode moves all of it out of the agent's reach.
 package approval
 
 import (

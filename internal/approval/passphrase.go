@@ -31,6 +31,11 @@ var DefaultKDF = KDFParams{Time: 3, Memory: 64 * 1024, Threads: 2}
 // weaker is treated as tampering.
 var minKDF = KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}
 
+// maxKDF is the costliest parameter set a stored record may name: a record
+// asking for more (terabytes of memory, hours of work) is tampering that
+// would make every approval hang or exhaust memory.
+var maxKDF = KDFParams{Time: 16, Memory: 1 << 20, Threads: 16}
+
 // Passphrase is the stored verifier of the approval passphrase: never the
 // passphrase itself, only what is needed to check it and to verify the
 // signatures it makes.
@@ -93,7 +98,8 @@ func LoadPassphrase(path string) (*Passphrase, error) {
 	}
 	if p.Version != 1 || p.KDF != "argon2id+ed25519" || len(p.Salt) < 16 ||
 		len(p.PublicKey) != ed25519.PublicKeySize ||
-		p.Params.Time < minKDF.Time || p.Params.Memory < minKDF.Memory || p.Params.Threads < minKDF.Threads {
+		p.Params.Time < minKDF.Time || p.Params.Memory < minKDF.Memory || p.Params.Threads < minKDF.Threads ||
+		p.Params.Time > maxKDF.Time || p.Params.Memory > maxKDF.Memory || p.Params.Threads > maxKDF.Threads {
 		return nil, fmt.Errorf("%s: %w: not a valid passphrase record; set it again with 'clawwarden approval set-passphrase'", path, safefile.ErrInvalid)
 	}
 	return &p, nil

@@ -3,85 +3,33 @@ package approval
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
-// Request is a pending out-of-band approval request, written by the guard
-// into the pending directory as "<id>.request.json".
-type Request struct {
-	ID        string    `json:"id"`
-	Argv      []string  `json:"argv"`
-	Command   string    `json:"command"`
-	Reason    string    `json:"reason,omitempty"`
-	SessionID string    `json:"session_id,omitempty"`
-	Cwd       string    `json:"cwd"`
-	Rule      string    `json:"rule,omitempty"`
-	Untrusted bool      `json:"untrusted"`
-	NeedToken bool      `json:"need_token"`
-	UID       int       `json:"uid"`
-	PID       int       `json:"pid"`
-	Created   time.Time `json:"created"`
-	Expires   time.Time `json:"expires"`
-}
+// MaxPending is how many requests one queue holds at a time; more are
+// refused, so a loop of requests cannot bury the one that matters.
+const MaxPending = 32
 
-// Prompt returns what a person is shown for r.
-func (r Request) Prompt() Prompt {
-	return Prompt{Argv: r.Argv, Command: r.Command, Reason: r.Reason, SessionID: r.SessionID,
-		Cwd: r.Cwd, Rule: r.Rule, Untrusted: r.Untrusted, RequestID: r.ID}
-}
+// MaxOutput bounds each of the standard output and standard error of an
+// approved command that are relayed to the waiting guard; beyond it the
+// relay is cut and says so (the person saw all of it on their terminal).
+const MaxOutput = 8 << 20
 
-// Digest binds a decision to every field a person saw.
-func (r Request) Digest() []byte {
-	canon, _ := json.Marshal(struct {
-		ID, Command, Reason, SessionID, Cwd string
-		Argv                                []string
-		Untrusted                           bool
-		Expires                             int64
-	}{r.ID, r.Command, r.Reason, r.SessionID, r.Cwd, r.Argv, r.Untrusted, r.Expires.Unix()})
-	sum := sha256.Sum256(canon)
-	return sum[:]
-}
-
-// Decision is a person's answer, written by `clawwarden approve|deny` as
-// "<id>.decision.json".
-type Decision struct {
-	ID                 string    `json:"id"`
-	Approved           bool      `json:"approved"`
-	UntrustedConfirmed bool      `json:"untrusted_confirmed,omitempty"`
-	TokenProof         string    `json:"token_proof,omitempty"` // hex SHA-256(id, token)
-	Signature          []byte    `json:"signature,omitempty"`   // Ed25519 over SignedMessage
-	DecidedAt          time.Time `json:"decided_at"`
-	UID                int       `json:"uid"`
-}
-
-// SignedMessage is what the passphrase key signs for a decision on r.
-func SignedMessage(r Request, approved bool) []byte {
-	verdict := "deny"
-	if approved {
-		verdict = "approve"
-	}
-	return append([]byte("clawwarden-approval-v1\x00"+verdict+"\x00"), r.Digest()...)
-}
-
-// TokenProof binds the approval token to one request without writing the
-// token anywhere.
-func TokenProof(id, token string) string {
-	sum := sha256.Sum256([]byte("clawwarden-token-v1\x00" + id + "\x00" + token))
-	return hex.EncodeToString(sum[:])
-}
+// ErrNoRequest is wrapped when a request id names no pending request, or
+// one that expired.
+var ErrNoRequest = errors.New("no such pending request")
 
 // Queue is the pending-approval directory.
 type Queue struct {
@@ -96,75 +44,79 @@ func (q *Queue) now() time.Time {
 	return time.Now()
 }
 
-// NewID returns a fresh random request id.
-func NewID() string { return strings.ToLower(rand.Text()[:12]) }
+func (q *Queue) path(id, suffix string) string { return filepath.Join(q.Dir, id+suffix) }
 
-// ValidID reports whether id has the form NewID produces.
-func ValidID(id string) bool {
-	if len(id) != 12 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if !('a' <= c && c <= 'z' || '2' <= c && c <= '7') {
-			return false
-		}
-	}
-	return true
-}
-
-func (q *Queue) requestPath(id string) string  { return filepath.Join(q.Dir, id+".request.json") }
-func (q *Queue) decisionPath(id string) string { return filepath.Join(q.Dir, id+".decision.json") }
+// The files of one request.
+const (
+	requestSuffix  = ".request.json"
+	decisionSuffix = ".decision.json"
+	resultSuffix   = ".result.json"
+	stdoutSuffix   = ".stdout"
+	stderrSuffix   = ".stderr"
+)
 
 // Submit files r. Requests that expired more than an hour ago are removed
-// from the directory on the way (their outcome is in the audit log).
+// on the way (their outcome is in the audit log); with [MaxPending] live
+// requests already filed, r is refused.
 func (q *Queue) Submit(r Request) error {
-	if !ValidID(r.ID) {
-		return fmt.Errorf("invalid request id %q", r.ID)
+	if err := r.Validate(); err != nil {
+		return err
 	}
 	if err := safefile.EnsureDir(q.Dir); err != nil {
 		return err
 	}
-	q.collect()
+	lock, err := safefile.LockFor(filepath.Join(q.Dir, "queue"))
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	reqs, _ := q.List()
+	live := 0
+	for _, old := range reqs {
+		if q.now().Sub(old.Expires) > time.Hour {
+			q.Remove(old.ID)
+			continue
+		}
+		live++
+	}
+	if live >= MaxPending {
+		return fmt.Errorf("%w: %d approval requests are already pending in %s; decide or let them expire first", ErrDenied, live, q.Dir)
+	}
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return safefile.WriteFile(q.requestPath(r.ID), append(data, '\n'))
+	return safefile.WriteFile(q.path(r.ID, requestSuffix), append(data, '\n'))
 }
 
-// Remove deletes a request and its decision.
+// Remove deletes a request and everything filed with it.
 func (q *Queue) Remove(id string) {
 	if !ValidID(id) {
 		return
 	}
-	os.Remove(q.decisionPath(id))
-	os.Remove(q.requestPath(id))
-}
-
-func (q *Queue) collect() {
-	reqs, _ := q.List()
-	for _, r := range reqs {
-		if q.now().Sub(r.Expires) > time.Hour {
-			q.Remove(r.ID)
-		}
+	for _, s := range []string{decisionSuffix, resultSuffix, stdoutSuffix, stderrSuffix, requestSuffix, requestSuffix + ".lock"} {
+		os.Remove(q.path(id, s))
 	}
 }
 
-// Get reads one request.
+// Get reads one request. A missing request wraps [ErrNoRequest].
 func (q *Queue) Get(id string) (Request, error) {
 	if !ValidID(id) {
-		return Request{}, fmt.Errorf("%q is not a request id (see 'clawwarden pending')", id)
+		return Request{}, fmt.Errorf("%w: %q is not a request id (see 'clawwarden pending')", ErrNoRequest, id)
 	}
-	data, err := safefile.ReadFile(q.requestPath(id))
+	data, err := safefile.ReadFile(q.path(id, requestSuffix))
 	if errors.Is(err, fs.ErrNotExist) {
-		return Request{}, fmt.Errorf("no pending request %s (see 'clawwarden pending'): %w", id, fs.ErrNotExist)
+		return Request{}, fmt.Errorf("%w: %s (see 'clawwarden pending')", ErrNoRequest, id)
 	}
 	if err != nil {
 		return Request{}, err
 	}
 	var r Request
 	if err := json.Unmarshal(data, &r); err != nil || r.ID != id {
-		return Request{}, fmt.Errorf("%s: %w: not a valid request", q.requestPath(id), safefile.ErrInvalid)
+		return Request{}, fmt.Errorf("%s: %w: not a valid request", q.path(id, requestSuffix), safefile.ErrInvalid)
+	}
+	if err := r.Validate(); err != nil {
+		return Request{}, fmt.Errorf("%s: %w: %v", q.path(id, requestSuffix), safefile.ErrInvalid, err)
 	}
 	return r, nil
 }
@@ -181,7 +133,7 @@ func (q *Queue) List() ([]Request, error) {
 	}
 	var out []Request
 	for _, e := range ents {
-		id, ok := strings.CutSuffix(e.Name(), ".request.json")
+		id, ok := strings.CutSuffix(e.Name(), requestSuffix)
 		if !ok || !ValidID(id) {
 			continue
 		}
@@ -193,57 +145,182 @@ func (q *Queue) List() ([]Request, error) {
 	return out, nil
 }
 
-// Decide records a person's decision on a filed, unexpired request.
+// Decide records a person's decision on a filed, unexpired request, once.
 func (q *Queue) Decide(d Decision) error {
+	lock, err := safefile.LockFor(q.path(d.ID, requestSuffix))
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	r, err := q.Get(d.ID)
 	if err != nil {
 		return err
 	}
 	if q.now().After(r.Expires) {
-		return fmt.Errorf("request %s expired at %s", d.ID, r.Expires.Local().Format(time.TimeOnly))
+		return fmt.Errorf("%w: request %s expired at %s", ErrNoRequest, d.ID, r.Expires.Local().Format(time.TimeOnly))
 	}
-	if _, err := os.Lstat(q.decisionPath(d.ID)); err == nil {
-		return fmt.Errorf("request %s was already decided", d.ID)
+	if _, err := os.Lstat(q.path(d.ID, decisionSuffix)); err == nil {
+		return fmt.Errorf("%w: request %s was already decided", ErrNoRequest, d.ID)
 	}
 	data, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return err
 	}
-	return safefile.WriteFile(q.decisionPath(d.ID), append(data, '\n'))
+	return safefile.WriteFile(q.path(d.ID, decisionSuffix), append(data, '\n'))
 }
 
-// Wait polls for a decision on r until it arrives, r expires or ctx ends,
-// then removes the request. It checks the decision against the factors and
-// returns nil only for a valid approval.
-func (q *Queue) Wait(ctx context.Context, r Request, f Factors, poll time.Duration) error {
-	defer q.Remove(r.ID)
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
+// OutputFiles creates the files the approved command's standard output and
+// standard error are relayed through (0600, never over an existing file).
+func (q *Queue) OutputFiles(id string) (stdout, stderr *os.File, err error) {
+	open := func(suffix string) (*os.File, error) {
+		return os.OpenFile(q.path(id, suffix), os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, safefile.FileMode)
+	}
+	if stdout, err = open(stdoutSuffix); err != nil {
+		return nil, nil, err
+	}
+	if stderr, err = open(stderrSuffix); err != nil {
+		stdout.Close()
+		return nil, nil, err
+	}
+	return stdout, stderr, nil
+}
+
+// WriteResult records how the approved command went.
+func (q *Queue) WriteResult(res Result) error {
+	data, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return safefile.WriteFile(q.path(res.ID, resultSuffix), append(data, '\n'))
+}
+
+// Waiter waits for the decision on one request and, once it is approved,
+// for the result of the run.
+type Waiter struct {
+	Q       *Queue
+	Request Request
+	Factors Factors
+	Poll    time.Duration
+}
+
+// Decision waits for a decision on the request until it arrives, the
+// request expires or ctx ends, and checks it: it must name this very
+// request by digest (so an edit of the request file after filing voids it),
+// carry a valid signature when a passphrase is set and the token proof when
+// a token is set, and confirm untrusted content. It returns the approving
+// decision, or an error wrapping ErrDenied, ErrBadToken or
+// ErrUntrustedRefused.
+func (w *Waiter) Decision(ctx context.Context) (Decision, error) {
+	r := w.Request
 	for {
-		data, err := safefile.ReadFile(q.decisionPath(r.ID))
+		data, err := safefile.ReadFile(w.Q.path(r.ID, decisionSuffix))
 		switch {
 		case err == nil:
 			var d Decision
 			if err := json.Unmarshal(data, &d); err != nil || d.ID != r.ID {
-				return fmt.Errorf("%w: the decision file for %s is not valid", ErrDenied, r.ID)
+				return d, fmt.Errorf("%w: the decision file for %s is not valid", ErrDenied, r.ID)
 			}
-			return check(r, d, f)
+			return d, check(r, d, w.Factors)
 		case !errors.Is(err, fs.ErrNotExist):
-			return fmt.Errorf("%w: %v", ErrDenied, err)
+			return Decision{}, fmt.Errorf("%w: %v", ErrDenied, err)
 		}
-		if q.now().After(r.Expires) {
-			return fmt.Errorf("%w: nobody approved request %s before it expired", ErrDenied, r.ID)
+		if w.Q.now().After(r.Expires) {
+			return Decision{}, fmt.Errorf("%w: nobody approved request %s before it expired", ErrDenied, r.ID)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: interrupted while waiting for approval", ErrDenied)
-		case <-tick.C:
+		if err := w.sleep(ctx); err != nil {
+			return Decision{}, err
 		}
 	}
 }
 
+// Result waits for the result of the approved run that d's process
+// performs, until it arrives, that process is gone without writing one, or
+// ctx ends. The result must name the request by digest.
+func (w *Waiter) Result(ctx context.Context, d Decision) (Result, error) {
+	r := w.Request
+	for {
+		data, err := safefile.ReadFile(w.Q.path(r.ID, resultSuffix))
+		switch {
+		case err == nil:
+			var res Result
+			if err := json.Unmarshal(data, &res); err != nil || res.ID != r.ID {
+				return res, fmt.Errorf("the result file for %s is not valid", r.ID)
+			}
+			if !Equal(res.RequestSHA256, r.Digest()) {
+				return res, fmt.Errorf("%w: the result of %s is for another request than the one filed (the request file was changed)", ErrDenied, r.ID)
+			}
+			return res, nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return Result{}, err
+		}
+		if !alive(d.PID) {
+			// It may have written the result just before exiting.
+			if _, err := os.Lstat(w.Q.path(r.ID, resultSuffix)); err == nil {
+				continue
+			}
+			return Result{}, fmt.Errorf("the approving process (pid %d) ended without reporting whether the command ran", d.PID)
+		}
+		if err := w.sleep(ctx); err != nil {
+			return Result{}, err
+		}
+	}
+}
+
+// CopyOutput copies the relayed standard output and standard error of the
+// request's run to stdout and stderr.
+func (q *Queue) CopyOutput(id string, stdout, stderr io.Writer) error {
+	for _, c := range []struct {
+		suffix string
+		w      io.Writer
+	}{{stdoutSuffix, stdout}, {stderrSuffix, stderr}} {
+		f, err := safefile.Open(q.path(id, c.suffix))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(c.w, io.LimitReader(f, MaxOutput))
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Waiter) sleep(ctx context.Context) error {
+	poll := w.Poll
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
+	}
+	t := time.NewTimer(poll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("%w: interrupted while waiting for approval", ErrDenied)
+	case <-t.C:
+		return nil
+	}
+}
+
+// alive reports whether a process with pid exists (it may belong to us or
+// not; EPERM means it exists).
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// Check verifies decision d against request r and the factors: see
+// [Waiter.Decision].
 func check(r Request, d Decision, f Factors) error {
-	if f.Passphrase != nil && !f.Passphrase.Verify(SignedMessage(r, d.Approved), d.Signature) {
+	if !Equal(d.RequestSHA256, r.Digest()) {
+		return fmt.Errorf("%w: the decision on %s was given for a different request than the one filed (the request file was changed after filing)", ErrDenied, r.ID)
+	}
+	if f.Passphrase != nil && !f.Passphrase.Verify(SignedMessage(d), d.Signature) {
 		if d.Approved {
 			return fmt.Errorf("%w: the approval of %s is not signed with the approval passphrase", ErrBadToken, r.ID)
 		}
@@ -257,48 +334,15 @@ func check(r Request, d Decision, f Factors) error {
 	if r.Untrusted && !d.UntrustedConfirmed {
 		return ErrUntrustedRefused
 	}
+	if d.Keep && !r.KeepRequested {
+		return fmt.Errorf("%w: the decision on %s keeps an approval nobody asked to keep", ErrDenied, r.ID)
+	}
 	return nil
 }
 
-// AskApprove asks the person at t to approve the pending request r and
-// returns the decision to record. pass is the stored passphrase record (nil
-// when none is set); when set, the decision is signed with the key the
-// typed passphrase derives.
-func AskApprove(t *Terminal, r Request, pass *Passphrase, now time.Time, uid int) (Decision, error) {
-	d := Decision{ID: r.ID, DecidedAt: now.UTC(), UID: uid}
-	t.Printf("\n%s", r.Prompt().Describe())
-	ans, err := t.Line("Approve running this exact command as root? [y/N] ")
-	if err != nil {
-		return d, fmt.Errorf("%w: no answer from the terminal: %v", ErrDenied, err)
+// Sign signs d with the passphrase key when one is given.
+func Sign(d *Decision, key ed25519.PrivateKey) {
+	if key != nil {
+		d.Signature = ed25519.Sign(key, SignedMessage(*d))
 	}
-	if a := strings.ToLower(strings.TrimSpace(ans)); a != "y" && a != "yes" {
-		return d, fmt.Errorf("%w: not approved", ErrDenied)
-	}
-	if r.Untrusted {
-		c, err := t.Line("Untrusted content: type " + ConfirmWord + " to run it anyway: ")
-		if err != nil || strings.TrimSpace(c) != ConfirmWord {
-			return d, ErrUntrustedRefused
-		}
-		d.UntrustedConfirmed = true
-	}
-	if r.NeedToken {
-		tok, err := t.Secret("Approval token: ")
-		if err != nil {
-			return d, ErrBadToken
-		}
-		d.TokenProof = TokenProof(r.ID, tok)
-	}
-	if pass != nil {
-		p, err := t.Secret("Approval passphrase: ")
-		if err != nil {
-			return d, ErrBadToken
-		}
-		key, err := pass.Key(p)
-		if err != nil {
-			return d, err
-		}
-		d.Signature = ed25519.Sign(key, SignedMessage(r, true))
-	}
-	d.Approved = true
-	return d, nil
 }

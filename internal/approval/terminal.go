@@ -2,12 +2,17 @@ package approval
 
 import (
 	"bufio"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"time"
+	"unicode/utf8"
 
-	"golang.org/x/term"
+	"golang.org/x/sys/unix"
+
+	"github.com/clawwarden/clawwarden/internal/quote"
+	"github.com/clawwarden/clawwarden/internal/session"
 )
 
 // Terminal is the controlling terminal, opened as /dev/tty so that standard
@@ -15,6 +20,9 @@ import (
 type Terminal struct {
 	f *os.File
 	r *bufio.Reader
+	// Deadline, when set, bounds every read: an unanswered prompt is a
+	// refusal once it passes.
+	Deadline time.Time
 }
 
 // OpenTerminal opens the controlling terminal, or returns ErrNoTerminal.
@@ -23,12 +31,19 @@ func OpenTerminal() (*Terminal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoTerminal, err)
 	}
-	if !term.IsTerminal(int(f.Fd())) {
+	t := &Terminal{f: f, r: bufio.NewReader(f)}
+	if _, err := t.termios(); err != nil {
 		f.Close()
 		return nil, ErrNoTerminal
 	}
-	return &Terminal{f: f, r: bufio.NewReader(f)}, nil
+	return t, nil
 }
+
+// File is the terminal's file, for callers that need to know whose it is.
+func (t *Terminal) File() *os.File { return t.f }
+
+// Name is the terminal's device path, e.g. /dev/pts/3, for the audit log.
+func (t *Terminal) Name() string { return ttyName() }
 
 // Close closes the terminal.
 func (t *Terminal) Close() error { return t.f.Close() }
@@ -38,91 +53,161 @@ func (t *Terminal) Printf(format string, args ...any) {
 	fmt.Fprintf(t.f, format, args...)
 }
 
+// ErrTimeout is wrapped when a prompt is not answered before the deadline.
+var ErrTimeout = errors.New("no answer before the approval timeout")
+
 // Line discards anything typed ahead, shows prompt and reads one line.
 func (t *Terminal) Line(prompt string) (string, error) {
 	t.discardTypeahead()
 	fmt.Fprint(t.f, prompt)
+	return t.readLine()
+}
+
+func (t *Terminal) readLine() (string, error) {
+	if !t.Deadline.IsZero() {
+		if err := t.f.SetReadDeadline(t.Deadline); err != nil {
+			return "", err
+		}
+	}
 	s, err := t.r.ReadString('\n')
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		fmt.Fprintln(t.f)
+		return "", ErrTimeout
+	}
 	if err != nil && s == "" {
 		return "", err
 	}
 	return strings.TrimRight(s, "\r\n"), nil
 }
 
-// Secret discards anything typed ahead, shows prompt and reads a line
-// without echo.
+// Secret discards anything typed ahead, shows prompt and reads a line with
+// echo off.
 func (t *Terminal) Secret(prompt string) (string, error) {
 	t.discardTypeahead()
 	fmt.Fprint(t.f, prompt)
-	b, err := term.ReadPassword(int(t.f.Fd()))
+	old, err := t.termios()
+	if err != nil {
+		return "", err
+	}
+	noEcho := *old
+	noEcho.Lflag &^= unix.ECHO
+	noEcho.Lflag |= unix.ICANON | unix.ISIG
+	if err := t.setTermios(&noEcho); err != nil {
+		return "", err
+	}
+	defer t.setTermios(old)
+	s, err := t.readLine()
 	fmt.Fprintln(t.f)
-	return string(b), err
+	return s, err
+}
+
+func (t *Terminal) termios() (*unix.Termios, error) {
+	rc, err := t.f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var tio *unix.Termios
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { tio, ierr = unix.IoctlGetTermios(int(fd), ioctlGetTermios) }); err != nil {
+		return nil, err
+	}
+	return tio, ierr
+}
+
+func (t *Terminal) setTermios(tio *unix.Termios) error {
+	rc, err := t.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { ierr = unix.IoctlSetTermios(int(fd), ioctlSetTermios, tio) }); err != nil {
+		return err
+	}
+	return ierr
 }
 
 // discardTypeahead drops input typed before the prompt appeared, so a
 // process that writes "yes" into the terminal ahead of time answers nothing.
 func (t *Terminal) discardTypeahead() {
-	flushInput(int(t.f.Fd()))
+	if rc, err := t.f.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { flushInput(int(fd)) })
+	}
 	t.r.Reset(t.f)
 }
 
-// Prompt is what a person sees before approving.
-type Prompt struct {
-	Argv      []string // argv[0] resolved to an absolute path
-	Command   string   // the argv shell-quoted, for reading
-	Reason    string
-	SessionID string
-	Cwd       string
-	Rule      string
-	Untrusted bool
-	RequestID string
-}
+// Limits on what the prompt shows of one request.
+const (
+	maxShownArgs  = 64
+	maxShownBytes = 256
+)
 
-// Describe renders the request for a person. Every value is escaped so an
-// argument cannot fake extra lines.
-func (p Prompt) Describe() string {
+// Describe renders r for a person: first the facts clawwarden worked out
+// (command, binary and hash, working directory, policy rule, warnings),
+// then argv one escaped element per line, then the agent's own words
+// (reason, session id) fenced as such. Every value is escaped (package
+// quote), so an argument cannot fake lines, hide characters or reorder text.
+func Describe(r Request) string {
 	var b strings.Builder
-	q := func(s string) string {
-		out, _ := json.Marshal(s)
-		return string(out)
-	}
-	argv, _ := json.Marshal(p.Argv)
 	b.WriteString("clawwarden: privileged command requested\n")
-	fmt.Fprintf(&b, "  command:  %s\n", escape(p.Command))
-	fmt.Fprintf(&b, "  argv:     %s\n", argv)
-	fmt.Fprintf(&b, "  reason:   %s\n", orNone(p.Reason, q))
-	fmt.Fprintf(&b, "  session:  %s\n", orNone(p.SessionID, q))
-	fmt.Fprintf(&b, "  cwd:      %s\n", q(p.Cwd))
-	if p.Rule != "" {
-		fmt.Fprintf(&b, "  policy:   %s\n", escape(p.Rule))
+	fmt.Fprintf(&b, "  command:  %s\n", clip(r.Command(), 4*maxShownBytes))
+	if !r.Edit {
+		fmt.Fprintf(&b, "  binary:   %s (sha256 %s)\n", quote.Word(r.Argv[0]), r.BinarySHA256)
 	}
-	if p.RequestID != "" {
-		fmt.Fprintf(&b, "  request:  %s\n", p.RequestID)
+	fmt.Fprintf(&b, "  cwd:      %s\n", quote.Word(r.Cwd))
+	if r.Rule != "" {
+		fmt.Fprintf(&b, "  policy:   %s\n", quote.Text(r.Rule))
 	}
-	if p.Untrusted {
+	if r.ID != "" {
+		fmt.Fprintf(&b, "  request:  %s\n", r.ID)
+	}
+	for i, a := range r.Argv {
+		if i == maxShownArgs {
+			fmt.Fprintf(&b, "  … %d more arguments not shown (%d in all)\n", len(r.Argv)-i, len(r.Argv))
+			break
+		}
+		label := fmt.Sprintf("argv[%d]", i)
+		if r.Edit {
+			label = fmt.Sprintf("file[%d]", i)
+		}
+		fmt.Fprintf(&b, "  %-9s %s\n", label+":", clip(quote.Word(a), maxShownBytes))
+		if s := quote.Suspicious(a); len(s) > 0 || !utf8.ValidString(a) {
+			fmt.Fprintf(&b, "  WARNING:  %s holds invisible, control or direction-changing characters (%s)\n", label, strings.Join(s, " "))
+		}
+	}
+	if r.Advisory {
+		b.WriteString("  WARNING:  sudo runs this command for this account with NO password (NOPASSWD): any process of this\n" +
+			"            account can run it without clawwarden, so this prompt protects nothing against the agent;\n" +
+			"            the fix is enforced mode: clawwarden enforce install\n")
+	}
+	if r.Untrusted {
 		b.WriteString("  WARNING:  the agent is working on content from an UNTRUSTED source\n")
 	}
+	if r.Agent != "" {
+		fmt.Fprintf(&b, "  note:     filed by an agent (%s)\n", quote.Text(r.Agent))
+	}
+	b.WriteString("  the agent's own words (not checked by clawwarden):\n")
+	fmt.Fprintf(&b, "    reason:   %s\n", orNone(r.Reason))
+	fmt.Fprintf(&b, "    session:  %s\n", orNone(r.SessionID))
 	return b.String()
 }
 
-func orNone(s string, q func(string) string) string {
+func orNone(s string) string {
 	if s == "" {
 		return "(none)"
 	}
-	return q(s)
+	return clip(quote.Word(s), maxShownBytes)
 }
 
-// escape replaces control characters so text stays on one line.
-func escape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
+// clip shortens an already escaped text for display and says so.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return b.String()
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d bytes in all)", len(s))
 }
 
 // Factors are what a person must supply besides "yes".
@@ -131,39 +216,73 @@ type Factors struct {
 	Passphrase *Passphrase // nil when no passphrase is set
 }
 
-// AskTerminal asks the person at t to approve p. It returns nil only on an
-// explicit "y"/"yes" plus every required factor.
-func AskTerminal(t *Terminal, p Prompt, f Factors) error {
-	t.Printf("\n%s", p.Describe())
-	ans, err := t.Line("Run this exact command as root? [y/N] ")
+// Answer is what the person at the terminal granted.
+type Answer struct {
+	Keep               bool
+	UntrustedConfirmed bool
+	TokenProof         string
+	Key                []byte // the passphrase-derived signing key, when a passphrase is set
+}
+
+// Ask asks the person at t to approve r and returns what they granted: nil
+// error only on an explicit "y"/"yes" plus every required factor. When f
+// holds the token it must be typed exactly; when only r.NeedToken is set
+// (the approver's environment does not hold it), the typed token becomes a
+// proof the waiting guard checks. When the agent asked to keep the approval,
+// the person is asked whether to; the answer is theirs.
+func Ask(t *Terminal, r Request, f Factors, question string) (Answer, error) {
+	var a Answer
+	t.Printf("\n%s", Describe(r))
+	ans, err := t.Line(question + " [y/N] ")
 	if err != nil {
-		return fmt.Errorf("%w: no answer from the terminal: %v", ErrDenied, err)
+		return a, fmt.Errorf("%w: no answer from the terminal: %w", ErrDenied, err)
 	}
-	switch strings.ToLower(strings.TrimSpace(ans)) {
-	case "y", "yes":
-	default:
-		return fmt.Errorf("%w by the person at the terminal", ErrDenied)
+	if !yes(ans) {
+		return a, fmt.Errorf("%w by the person at the terminal", ErrDenied)
 	}
-	if p.Untrusted {
+	if r.Untrusted {
 		c, err := t.Line("Untrusted content: type " + ConfirmWord + " to run it anyway: ")
 		if err != nil || strings.TrimSpace(c) != ConfirmWord {
-			return ErrUntrustedRefused
+			return a, ErrUntrustedRefused
 		}
+		a.UntrustedConfirmed = true
 	}
-	if f.Token != "" {
+	if f.Token != "" || r.NeedToken {
 		tok, err := t.Secret("Approval token: ")
-		if err != nil || !Equal(tok, f.Token) {
-			return ErrBadToken
+		if err != nil || (f.Token != "" && !Equal(tok, f.Token)) {
+			return a, ErrBadToken
 		}
+		a.TokenProof = TokenProof(r.ID, tok)
 	}
 	if f.Passphrase != nil {
-		pass, err := t.Secret("Approval passphrase: ")
+		p, err := t.Secret("Approval passphrase: ")
 		if err != nil {
-			return ErrBadToken
+			return a, ErrBadToken
 		}
-		if _, err := f.Passphrase.Key(pass); err != nil {
-			return err
+		key, err := f.Passphrase.Key(p)
+		if err != nil {
+			return a, err
+		}
+		a.Key = key
+	}
+	if r.KeepRequested {
+		sess := "(none)"
+		if r.SessionID != "" {
+			sess = quote.Word(r.SessionID)
+		}
+		k, err := t.Line(fmt.Sprintf("Also allow this exact command again, without asking, for %d idle minutes in session %s? [y/N] ",
+			int(session.IdleTimeout.Minutes()), sess))
+		if err == nil && yes(k) {
+			a.Keep = true
 		}
 	}
-	return nil
+	return a, nil
+}
+
+func yes(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "y", "yes":
+		return true
+	}
+	return false
 }

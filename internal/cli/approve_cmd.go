@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,6 +13,8 @@ import (
 	"github.com/clawwarden/clawwarden/internal/approval"
 	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
+	"github.com/clawwarden/clawwarden/internal/guard"
+	"github.com/clawwarden/clawwarden/internal/quote"
 )
 
 func init() {
@@ -37,12 +41,36 @@ func (a *app) auditEvent(paths config.Paths, rec audit.Record) {
 	}
 }
 
+func (a *app) approver() (*guard.Approver, error) {
+	paths, err := a.Paths()
+	if err != nil {
+		return nil, err
+	}
+	return &guard.Approver{Paths: paths, Env: a.env, Getenv: a.getenv, Now: a.now, Stdout: a.stdio.Out, Stderr: a.stdio.Err}, nil
+}
+
+// whoseQueue says whose pending queue was read, and why others' requests
+// are not in it.
+func whoseQueue(dir string) string {
+	name := strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return fmt.Sprintf("read the pending queue of %s (uid %d): %s; requests of another account's agent are in that account's own queue (run 'clawwarden pending' as that account)",
+		name, os.Getuid(), dir)
+}
+
 func newPendingCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "pending [--json]",
 		Short: "List privileged commands waiting for approval",
-		Args:  noArgs,
+		Long: `List the privileged commands waiting for a person's approval in this
+account's pending queue (` + config.PendingDirName + ` in the security directory). Every value the
+agent chose is shown escaped: control, invisible and direction-changing
+characters appear as $'\u202e'. Decide with 'clawwarden approve ID' or
+'clawwarden deny ID' from your own terminal.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q, _, err := a.queue()
 			if err != nil {
@@ -60,6 +88,7 @@ func newPendingCmd(a *app) *cobra.Command {
 			}
 			if len(reqs) == 0 {
 				fmt.Fprintln(a.stdio.Out, "no pending approval requests")
+				fmt.Fprintln(a.stdio.Out, whoseQueue(q.Dir))
 				return nil
 			}
 			now := a.now()
@@ -68,8 +97,11 @@ func newPendingCmd(a *app) *cobra.Command {
 				if now.After(r.Expires) {
 					state = "expired"
 				}
-				fmt.Fprintf(a.stdio.Out, "%s  %s  (%s)\n", r.ID, r.Prompt().Command, state)
-				fmt.Fprintf(a.stdio.Out, "    reason=%q session=%q cwd=%q pid=%d\n", r.Reason, r.SessionID, r.Cwd, r.PID)
+				fmt.Fprintf(a.stdio.Out, "%s  %s  (%s)\n", r.ID, r.Command(), state)
+				fmt.Fprintf(a.stdio.Out, "    cwd=%s pid=%d reason=%s session=%s\n", quote.Word(r.Cwd), r.PID, quote.Word(r.Reason), quote.Word(r.SessionID))
+				if r.Advisory {
+					fmt.Fprintln(a.stdio.Out, "    warning: sudo runs this command with no password: approving is advisory")
+				}
 			}
 			fmt.Fprintln(a.stdio.Out, "decide with: clawwarden approve ID  |  clawwarden deny ID")
 			return nil
@@ -82,51 +114,49 @@ func newPendingCmd(a *app) *cobra.Command {
 func newApproveCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "approve ID",
-		Short: "Approve a pending privileged command, from your own terminal",
-		Long: `Approve the pending request ID (see 'clawwarden pending'). The request is shown
-in full and you confirm it on the controlling terminal; piped input is never
-read. When an approval passphrase is set, you type it and the approval is
-signed with the key it derives, so the waiting guard can tell it came from
-someone who knows the passphrase.`,
+		Short: "Approve a pending privileged command and run it, from your own terminal",
+		Long: `Approve the pending request ID (see 'clawwarden pending') and run it here.
+
+The request is checked again (the binary must still have the SHA-256 the
+request names, and the command policy must still allow it) and shown in
+full: the facts clawwarden worked out first, then argv one escaped element
+per line, then the agent's own words. You confirm on the controlling
+terminal; piped input is never read, and a terminal that belongs to an
+agent (OPENCLAW_SHELL=exec, or a session under an OpenClaw gateway) is
+refused. When the agent asked to keep the approval, you are asked whether
+to keep it for 30 idle minutes.
+
+Once approved, the command runs right here as 'sudo -k -- CMD' in the
+request's working directory, so you type your sudo password for it: in
+same-user mode your password is what the agent cannot produce. Its output
+is shown to you and relayed, with its exit status, to the waiting request.
+
+Exit status: 0 approved and run (whatever the command's own status, which
+is printed), 1 refused or not run, 4 wrong token or passphrase, 13 no such
+pending request (or it expired).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q, paths, err := a.queue()
+			ap, err := a.approver()
 			if err != nil {
 				return err
 			}
-			r, err := q.Get(args[0])
+			out, err := ap.Approve(cmd.Context(), args[0])
 			if err != nil {
-				return err
-			}
-			if a.now().After(r.Expires) {
-				return withCode(ExitDenied, fmt.Errorf("request %s expired at %s", r.ID, r.Expires.Local().Format(time.RFC3339)))
-			}
-			pass, err := approval.LoadPassphrase(paths.Security(config.PassphraseFile))
-			if err != nil {
-				return err
-			}
-			t, err := approval.OpenTerminal()
-			if err != nil {
-				return withHint(err, "approve runs only on a person's terminal; piped input cannot approve")
-			}
-			defer t.Close()
-			d, err := approval.AskApprove(t, r, pass, a.now(), os.Getuid())
-			if err != nil {
-				if errors.Is(err, approval.ErrDenied) {
-					d.Approved = false
-					if derr := q.Decide(d); derr != nil {
-						return derr
-					}
-					a.auditEvent(paths, audit.Record{Event: "approval", Decision: "refused", Argv: r.Argv, RequestID: r.ID, SessionID: r.SessionID, Detail: "clawwarden approve: not confirmed"})
-					fmt.Fprintf(a.stdio.Out, "request %s refused\n", r.ID)
+				if errors.Is(err, approval.ErrNoTerminal) {
+					return withHint(err, "approve runs only on a person's terminal; piped input cannot approve")
+				}
+				if errors.Is(err, guard.ErrAgentTerminal) {
+					return withHint(err, "run 'clawwarden approve "+args[0]+"' in your own terminal, not in one the agent started")
 				}
 				return err
 			}
-			if err := q.Decide(d); err != nil {
-				return err
+			r, res := out.Request, out.Result
+			switch {
+			case !res.Ran:
+				return fmt.Errorf("%w: request %s approved, but the command did not run: %s", guard.ErrNotRun, r.ID, res.NotRun)
+			default:
+				fmt.Fprintf(a.stdio.Err, "clawwarden: request %s approved and run: %s (exit %d)\n", r.ID, r.Command(), res.ExitCode)
 			}
-			a.auditEvent(paths, audit.Record{Event: "approval", Decision: "granted", Argv: r.Argv, RequestID: r.ID, SessionID: r.SessionID, Detail: "clawwarden approve"})
-			fmt.Fprintf(a.stdio.Out, "request %s approved: %s\n", r.ID, r.Command)
 			return nil
 		},
 	}
@@ -136,22 +166,18 @@ func newDenyCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "deny ID",
 		Short: "Refuse a pending privileged command",
+		Long:  "Refuse the pending request ID (see 'clawwarden pending'). Exit status 13 when there is no such pending request.",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q, paths, err := a.queue()
+			ap, err := a.approver()
 			if err != nil {
 				return err
 			}
-			r, err := q.Get(args[0])
+			r, err := ap.Deny(args[0])
 			if err != nil {
 				return err
 			}
-			d := approval.Decision{ID: r.ID, Approved: false, DecidedAt: a.now().UTC(), UID: os.Getuid()}
-			if err := q.Decide(d); err != nil {
-				return err
-			}
-			a.auditEvent(paths, audit.Record{Event: "approval", Decision: "refused", Argv: r.Argv, RequestID: r.ID, SessionID: r.SessionID, Detail: "clawwarden deny"})
-			fmt.Fprintf(a.stdio.Out, "request %s refused: %s\n", r.ID, r.Command)
+			fmt.Fprintf(a.stdio.Out, "request %s refused: %s\n", r.ID, r.Command())
 			return nil
 		},
 	}

@@ -48,7 +48,8 @@ func (a *app) printf(format string, args ...any) {
 }
 
 // Run runs clawwarden with the given argv (args[0] is the program name) and
-// returns the exit status. Invoked under the name "sudo" it acts as the shim.
+// returns the exit status. Invoked under the name "sudo" or "sudoedit" it acts
+// as the shim.
 func Run(args []string, stdio Stdio) int {
 	a := &app{stdio: stdio, getenv: os.Getenv, now: time.Now}
 	if testNow != nil {
@@ -62,7 +63,7 @@ func Run(args []string, stdio Stdio) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 
-	if len(args) > 0 && filepath.Base(args[0]) == "sudo" && shimMode != nil {
+	if len(args) > 0 && (filepath.Base(args[0]) == "sudo" || filepath.Base(args[0]) == "sudoedit") && shimMode != nil {
 		return shimMode(ctx, a, args[1:])
 	}
 	root := newRootCmd(a)

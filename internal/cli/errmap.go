@@ -5,6 +5,8 @@ import (
 
 	"github.com/clawwarden/clawwarden/internal/approval"
 	"github.com/clawwarden/clawwarden/internal/guard"
+	"github.com/clawwarden/clawwarden/internal/shim"
+	"github.com/clawwarden/clawwarden/internal/sudo"
 )
 
 // domainCode maps the sentinel errors of the domain packages to exit
@@ -21,9 +23,14 @@ func domainCode(err error) (int, bool) {
 		{guard.ErrSessionIDMissing, ExitSessionIDMissing},
 		{guard.ErrPolicyFilesMissing, ExitPolicyFilesMissing},
 		{guard.ErrInvalidCommand, ExitInvalidCommand},
-		{guard.ErrInvalidSudo, ExitInvalidSudo},
+		{sudo.ErrInvalid, ExitInvalidSudo},
 		{approval.ErrDenied, ExitDenied},
 		{approval.ErrNoTerminal, ExitDenied},
+		{approval.ErrNoRequest, ExitNoRequest},
+		{guard.ErrNotRun, ExitDenied},
+		{guard.ErrAgentTerminal, ExitDenied},
+		{shim.ErrRiskyOptions, ExitPolicyBlock},
+		{shim.ErrNoPerson, ExitDenied},
 	} {
 		if errors.Is(err, m.err) {
 			return m.code, true

@@ -25,6 +25,7 @@ const (
 	ExitFindings           = 10 // a check found problems (flagged ports/egress, violations, hook not effective)
 	ExitAuditBroken        = 11 // the audit chain does not verify
 	ExitBadState           = 12 // state, policy or report file unsafe, corrupt or malformed
+	ExitNoRequest          = 13 // approve/deny: no such pending request, or it expired
 	ExitUsage              = 64 // bad flags or arguments
 	ExitInternal           = 70 // unexpected internal error
 )
@@ -35,7 +36,7 @@ var exitTable = []struct {
 	Meaning string
 }{
 	{ExitOK, "success; for `exec`, the command's own exit status is returned instead"},
-	{ExitDenied, "approval refused, timed out, or impossible (no terminal and no pending approval granted)"},
+	{ExitDenied, "approval refused, timed out, or impossible (no terminal a person uses and no pending approval granted); or approved but not run (sudo refused the password)"},
 	{ExitNoCommand, "`exec` without a command"},
 	{ExitPolicyBlock, "command policy or a built-in rule refused the command; for `notify`, the notifier is not allowlisted"},
 	{ExitBadToken, "wrong approval token or passphrase"},
@@ -47,6 +48,7 @@ var exitTable = []struct {
 	{ExitFindings, "a check found problems: flagged ports or egress, violations, failed preflight, hook or schedule not effective, notifier failed"},
 	{ExitAuditBroken, "the audit chain does not verify"},
 	{ExitBadState, "a state, policy or report file is unsafe (symlink, foreign owner, writable by others), corrupt or malformed"},
+	{ExitNoRequest, "`approve`/`deny`: no such pending request, or it expired"},
 	{ExitUsage, "bad flags or arguments"},
 	{ExitInternal, "unexpected internal error"},
 }

@@ -17,13 +17,13 @@ import (
 	"github.com/clawwarden/clawwarden/internal/approval"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/egress"
-	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/policy"
 	"github.com/clawwarden/clawwarden/internal/ports"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 	"github.com/clawwarden/clawwarden/internal/sockets"
 	"github.com/clawwarden/clawwarden/internal/starter"
+	"github.com/clawwarden/clawwarden/internal/sudo"
 )
 
 func init() { subcommands = append(subcommands, newInitCmd) }
@@ -93,10 +93,10 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 		cancel()
 		fmt.Fprintf(w, "ok: openclaw %s (%s)\n", ver, oc)
 	}
-	if sudo, err := guard.FindSudo(a.env.RealSudo); err != nil {
+	if sudoPath, err := sudo.Find(a.env.RealSudo); err != nil {
 		fmt.Fprintf(w, "missing: %v (install: apt-get install sudo)\n", err)
 	} else {
-		fmt.Fprintf(w, "ok: sudo (%s)\n", sudo)
+		fmt.Fprintf(w, "ok: sudo (%s)\n", sudoPath)
 	}
 	t, termErr := approval.OpenTerminal()
 	if termErr == nil {

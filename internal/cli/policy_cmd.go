@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/policy"
+	"github.com/clawwarden/clawwarden/internal/rootfile"
 )
 
 func init() { subcommands = append(subcommands, newPolicyCmd) }
@@ -51,12 +53,13 @@ policy file.`,
 			if err != nil {
 				return err
 			}
-			abs, rerr := guard.ResolveCommand(args[0])
+			abs, rerr := rootfile.Resolve(args[0])
 			out := policyCheckJSON{Argv: args, PolicyFile: file, PolicyFileExists: exists}
 			if rerr != nil {
 				out.Decision, out.Rule, out.Reason = "invalid", "resolve", rerr.Error()
 			} else {
-				d := pol.Decide(args, abs)
+				cwd, _ := os.Getwd()
+				d := guard.Decide(pol, file, cwd, args, append([]string{abs}, args[1:]...), false, nil)
 				out.Resolved, out.Subject, out.Rule, out.Reason = abs, d.Subject, d.Rule, d.Reason
 				out.Decision = "deny"
 				if d.Allowed {

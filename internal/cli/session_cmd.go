@@ -7,9 +7,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clawwarden/clawwarden/internal/approval"
 	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
-	"github.com/clawwarden/clawwarden/internal/policy"
+	"github.com/clawwarden/clawwarden/internal/quote"
 	"github.com/clawwarden/clawwarden/internal/session"
 )
 
@@ -100,7 +101,8 @@ func (a *app) sessionStatus(asJSON bool) error {
 		if sid == "" {
 			sid = "(none)"
 		}
-		fmt.Fprintf(w, "  %s  session=%s  approved %s via %s\n", policy.ShellJoin(ap.Argv), sid, ap.ApprovedAt.Local().Format(time.RFC3339), ap.Via)
+		fmt.Fprintf(w, "  %s  cwd=%s  session=%s  approved %s via %s\n", approval.Display(ap.Argv, ap.SudoArgs, ap.Edit),
+			quote.Word(ap.Cwd), quote.Word(sid), ap.ApprovedAt.Local().Format(time.RFC3339), ap.Via)
 	}
 	return nil
 }

@@ -7,21 +7,22 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/clawwarden/clawwarden/internal/agent"
 	"github.com/clawwarden/clawwarden/internal/approval"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/policy"
 	"github.com/clawwarden/clawwarden/internal/shim"
+	"github.com/clawwarden/clawwarden/internal/sudo"
 )
 
 func init() { shimMode = runShim }
 
-// runShim is clawwarden invoked as "sudo" (or "sudoedit") through the
-// opt-in shim on the agent's PATH.
+// runShim is clawwarden invoked as "sudo" or "sudoedit" through the opt-in
+// shim on the agent's PATH.
 func runShim(ctx context.Context, a *app, args []string) int {
 	err := a.shim(ctx, args)
 	if err != nil {
@@ -48,72 +49,65 @@ func (a *app) reportShimError(err error) {
 // the first sudo on PATH that is not the shim itself.
 func (a *app) realSudo() (string, error) {
 	if a.env.RealSudo != "" {
-		return a.env.RealSudo, guard.CheckSudo(a.env.RealSudo)
+		return a.env.RealSudo, sudo.Check(a.env.RealSudo)
 	}
-	return guard.FindSudoOnPath(a.getenv("PATH"))
+	return sudo.FindOnPath(a.getenv("PATH"))
 }
 
-func hasTerminal() bool {
+// personTerminal reports whether a person can be asked on the controlling
+// terminal: there is one, and neither it nor this process belongs to an
+// agent.
+func (a *app) personTerminal() bool {
 	t, err := approval.OpenTerminal()
 	if err != nil {
 		return false
 	}
-	t.Close()
-	return true
+	defer t.Close()
+	return !agent.Detect(a.getenv, t.File()).Agent
 }
 
 func (a *app) shim(ctx context.Context, args []string) error {
-	inv, err := shim.Parse(args, filepath.Base(a.argv0) == "sudoedit")
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	sudo, err := a.realSudo()
+	sudoPath, err := a.realSudo()
 	if err != nil {
 		return err
 	}
-	d := shim.Classify(inv, a.env.AllowNoninteractiveSudo, hasTerminal())
-	var sudoArgs, named []string
-	switch d.Action {
-	case shim.Passthrough:
-		argv0 := "sudo"
-		if inv.Edit {
-			argv0 = "sudoedit"
-		}
-		return syscall.Exec(sudo, append([]string{argv0}, args...), os.Environ())
-	case shim.Refuse:
-		if len(d.Risky) == 0 || !a.policyNamesExactly(append([]string{"sudo"}, args...)) {
-			code := ExitPolicyBlock
-			if len(d.Risky) == 0 {
-				code = ExitDenied
-			}
-			return withCode(code, withHint(fmt.Errorf("refused: %s", d.Reason),
-				"privileged commands go through clawwarden's approval: run 'sudo CMD ARGS' without these options",
-				"to allow this exact invocation, add it to allow_exact in "+a.policyPath()))
-		}
-		sudoArgs = args[:len(args)-len(inv.Command)]
-		sudoArgs = slices.DeleteFunc(slices.Clone(sudoArgs), func(s string) bool { return s == "--" })
-		named = append([]string{"sudo"}, args...)
-	default:
-		for _, f := range inv.Flags {
-			switch f.Name {
-			case "non-interactive", "stdin", "askpass", "bell", "no-update", "reset-timestamp":
-				sudoArgs = append(sudoArgs, f.Raw)
-			case "prompt":
-				sudoArgs = append(sudoArgs, "--prompt="+f.Value)
-			}
-		}
+	edit := filepath.Base(a.argv0) == "sudoedit"
+	plan, err := shim.Decide(args, shim.Options{
+		Edit:                edit,
+		AllowNonInteractive: a.env.AllowNoninteractiveSudo,
+		Person:              a.personTerminal(),
+		PolicyPath:          a.policyPath(),
+		NamesExactly:        a.policyNamesExactly,
+	})
+	if err != nil {
+		return usageErr("%v", err)
 	}
-	forcePending := inv.Has("non-interactive") || inv.Has("stdin") || inv.Has("askpass") || !hasTerminal()
-	return a.runGuard(ctx, guard.Options{
-		Argv:         inv.Command,
+	argv0 := "sudo"
+	if edit {
+		argv0 = "sudoedit"
+	}
+	o := guard.Options{
+		Argv:         plan.Command,
 		Reason:       a.env.PrivReason,
 		Via:          "shim",
-		Sudo:         sudo,
-		SudoArgs:     sudoArgs,
-		NamedArgv:    named,
+		Sudo:         sudoPath,
+		SudoArgs:     plan.SudoArgs,
+		NamedArgv:    plan.Named,
+		Edit:         plan.Edit,
 		KeepSession:  strings.TrimSpace(a.getenv("CLAWWARDEN_KEEP_SESSION")) == "1",
-		ForcePending: forcePending,
-	})
+		ForcePending: plan.ForcePending,
+	}
+	switch plan.Action {
+	case shim.Passthrough:
+		if edit {
+			return errors.New("sudoedit without files")
+		}
+		return syscall.Exec(sudoPath, append([]string{argv0}, plan.Args...), os.Environ())
+	case shim.Refuse:
+		o.Argv = append([]string{argv0}, args...)
+		o.Refused = withHint(plan.Err, plan.Hints...)
+	}
+	return a.runGuard(ctx, o)
 }
 
 func (a *app) policyPath() string {

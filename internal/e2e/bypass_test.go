@@ -67,6 +67,19 @@ func TestBypassAttemptsRefused(t *testing.T) {
 		{"newline smuggled in an argument", []string{"/usr/bin/id", "root\n  command:  /usr/bin/true"}, []int{8}},
 		{"escape character in an argument", []string{"/usr/bin/id", "\x1b[2Jroot"}, []int{8}},
 		{"flag as command", []string{"-s"}, []int{8}},
+		// Files that decide who is root (issue 9): one "y" from permanent root.
+		{"tee into sudoers.d", []string{"tee", "/etc/sudoers.d/agent"}, []int{3}},
+		{"tee -a sudoers", []string{"/usr/bin/tee", "-a", "/etc/sudoers"}, []int{3}},
+		{"cp over shadow", []string{"cp", "/tmp/x", "/etc/shadow"}, []int{3}},
+		{"install into sudoers.d", []string{"install", "-m", "0440", "/tmp/x", "/etc/sudoers.d/y"}, []int{3}},
+		{"dd of=passwd", []string{"dd", "if=/tmp/x", "of=/etc/passwd"}, []int{3}},
+		{"sed -i group", []string{"sed", "-i", "s/x/y/", "/etc/group"}, []int{3}},
+		{"ln over ld.so.preload", []string{"ln", "-sf", "/tmp/x.so", "/etc/ld.so.preload"}, []int{3}},
+		{"mv into sudoers.d", []string{"mv", "/tmp/x", "/etc/sudoers.d/"}, []int{3}},
+		{"chmod setuid", []string{"chmod", "4755", "/tmp/sh"}, []int{3}},
+		{"chmod u+s", []string{"chmod", "u+s", "/usr/local/bin/x"}, []int{3}},
+		{"chown etc to the agent", []string{"chown", "-R", testenv.UserName, "/etc"}, []int{3}},
+		{"chown sudoers to the agent", []string{"chown", testenv.UserName, "/etc/sudoers"}, []int{3}},
 		{"empty command name", []string{""}, []int{8}},
 	}
 	sudoLogBefore := len(testenv.SudoLogLines(testenv.UserName))

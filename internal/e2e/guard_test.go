@@ -8,11 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/clawwarden/clawwarden/internal/approval"
 	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
@@ -27,10 +30,21 @@ type fixture struct {
 
 func newFixture(t *testing.T, extraEnv ...string) *fixture {
 	t.Helper()
-	u := testenv.RequireUser(t)
+	return newFixtureFor(t, testenv.RequireUser(t), extraEnv...)
+}
+
+// newPasswordFixture is a fixture for the test user whose sudo rules all
+// need a password.
+func newPasswordFixture(t *testing.T, extraEnv ...string) *fixture {
+	t.Helper()
+	return newFixtureFor(t, testenv.RequirePasswordUser(t), extraEnv...)
+}
+
+func newFixtureFor(t *testing.T, u testenv.User, extraEnv ...string) *fixture {
+	t.Helper()
 	f := &fixture{t: t, u: u, bin: testenv.Binary(t, "clawwarden_testclock")}
 	f.home = testenv.Home(t, u)
-	f.env = testenv.Env(f.home, extraEnv...)
+	f.env = testenv.Env(f.home, append([]string{"USER=" + u.Name}, extraEnv...)...)
 	return f
 }
 
@@ -128,12 +142,17 @@ func (f *fixture) verifyAudit() string {
 	return out
 }
 
-// approveOnTerminal runs `exec ARGS` on a pty and answers the prompt.
+// approveOnTerminal runs `exec ARGS` on a pty and answers the prompt; when
+// the agent asks to keep the approval (--keep-session), the person keeps it.
 func (f *fixture) approveOnTerminal(answer string, extraEnv []string, args ...string) (*testenv.Console, int) {
 	f.t.Helper()
 	c := f.console(extraEnv, args...)
 	c.Expect(`Run this exact command as root\? \[y/N\] `)
 	c.Send(answer + "\n")
+	if answer == "y" && slices.Contains(args, "--keep-session") {
+		c.Expect(`Also allow this exact command again`)
+		c.Send("y\n")
+	}
 	return c, c.Wait()
 }
 
@@ -144,19 +163,19 @@ func TestApprovalOnRealTerminalRunsCommandAsRoot(t *testing.T) {
 		t.Fatalf("exit %d, want 0; output:\n%s", code, c.Output())
 	}
 	out := c.Output()
-	for _, want := range []string{`command:  /usr/bin/id -u`, `reason:   "check identity"`, `argv:     ["/usr/bin/id","-u"]`} {
+	for _, want := range []string{`command:  /usr/bin/id -u`, `reason:   'check identity'`, "argv[0]:  /usr/bin/id\r\n  argv[1]:  -u\r\n", "binary:   /usr/bin/id (sha256 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("prompt lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(out, "\r\n0\r\n") {
+	if !regexp.MustCompile(`\n0\r*\n`).MatchString(out) {
 		t.Errorf("id -u did not print 0 (root):\n%s", out)
 	}
 	if n := f.events("result", "ran"); n != 1 {
 		t.Errorf("audit has %d result records, want 1", n)
 	}
-	if n := f.events("sudo-reset", "ok"); n != 1 {
-		t.Errorf("audit has %d sudo-reset records, want 1", n)
+	if n := f.events("session", "dropped"); n != 1 {
+		t.Errorf("audit has %d session-dropped records, want 1", n)
 	}
 	if out := f.verifyAudit(); !strings.HasPrefix(out, "ok,") {
 		t.Errorf("audit verify: %s", out)
@@ -191,7 +210,7 @@ func TestPipedYesNeverApproves(t *testing.T) {
 		if n := f.events("approval", "refused"); n != 1 {
 			t.Errorf("audit: %d refused approvals, want 1", n)
 		}
-		ents, _ := os.ReadDir(filepath.Join(f.home, ".openclaw", "security", "pending"))
+		ents, _ := filepath.Glob(filepath.Join(f.home, ".openclaw", "security", "pending", "*.json"))
 		if len(ents) != 0 {
 			t.Errorf("pending request left behind: %v", ents)
 		}
@@ -298,7 +317,7 @@ func TestSudoTimestampResetAfterwards(t *testing.T) {
 	c.Send("y\n")
 	c.Expect(`password for ` + testenv.UserName)
 	c.Send(pw + "\n")
-	c.Expect(`root\r\n`)
+	c.Expect(`root\r*\n`)
 	c.Expect(`guard-rc=0`)
 	c.Expect(`after-rc=1`)
 	c.Wait()
@@ -319,7 +338,7 @@ func TestOutOfBandApproval(t *testing.T) {
 
 	// A second process, on the person's own terminal, approves it.
 	c := f.console(nil, "approve", id)
-	c.Expect(`reason:   "rotate logs"`)
+	c.Expect(`reason:   'rotate logs'`)
 	c.Expect(`\[y/N\] `)
 	c.Send("y\n")
 	if code := c.Wait(); code != 0 {
@@ -411,7 +430,18 @@ func TestOutOfBandWithPassphrase(t *testing.T) {
 	t.Run("forged unsigned decision is rejected", func(t *testing.T) {
 		g, out := start()
 		id := f.waitPending(t)
-		forged := fmt.Sprintf(`{"id":%q,"approved":true,"decided_at":"2026-01-01T00:00:00Z","uid":%d}`, id, f.u.UID)
+		// The agent can read its own pending request and name it by
+		// digest; what it cannot make is the passphrase's signature.
+		data, err := os.ReadFile(filepath.Join(f.home, ".openclaw", "security", "pending", id+".request.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r approval.Request
+		if err := json.Unmarshal(data, &r); err != nil {
+			t.Fatal(err)
+		}
+		forged := fmt.Sprintf(`{"id":%q,"request_sha256":%q,"approved":true,"decided_at":"2026-01-01T00:00:00Z","uid":%d,"pid":%d}`,
+			id, r.Digest(), f.u.UID, os.Getpid())
 		path := filepath.Join(f.home, ".openclaw", "security", "pending", id+".decision.json")
 		if err := os.WriteFile(path, []byte(forged), 0o600); err != nil {
 			t.Fatal(err)
@@ -574,7 +604,7 @@ func TestConcurrentExecKeepsAuditAndState(t *testing.T) {
 		t.Fatalf("audit has %d request ids for %d calls", len(perReq), n)
 	}
 	for id, evs := range perReq {
-		want := "request policy approval result sudo-reset session"
+		want := "request policy approval result session"
 		if got := strings.Join(evs, " "); got != want {
 			t.Errorf("request %s: events %q, want %q", id, got, want)
 		}

@@ -9,26 +9,35 @@ import (
 	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
-// shimFixture installs ~/.openclaw/bin/sudo → clawwarden for the test user,
-// the way `clawwarden hook install` does, and puts it first on PATH.
+// shimFixture installs ~/.openclaw/bin/sudo and sudoedit → clawwarden for
+// the test user, the way `clawwarden hook install` does, and puts them first
+// on PATH.
 func shimFixture(t *testing.T) (*fixture, string) {
 	f := newFixture(t)
+	return f, shimInstall(t, f)
+}
+
+// shimInstall installs the shims into f's home and PATH and returns the
+// sudo shim's path.
+func shimInstall(t *testing.T, f *fixture) string {
 	bin := filepath.Join(f.home, ".openclaw", "bin")
 	for _, d := range []string{filepath.Join(f.home, ".openclaw"), bin} {
 		os.Mkdir(d, 0o700)
 		os.Chown(d, int(f.u.UID), int(f.u.GID))
 	}
-	shim := filepath.Join(bin, "sudo")
-	if err := os.Symlink(f.bin, shim); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"sudo", "sudoedit"} {
+		p := filepath.Join(bin, name)
+		if err := os.Symlink(f.bin, p); err != nil {
+			t.Fatal(err)
+		}
+		os.Lchown(p, int(f.u.UID), int(f.u.GID))
 	}
-	os.Lchown(shim, int(f.u.UID), int(f.u.GID))
 	for i, e := range f.env {
 		if strings.HasPrefix(e, "PATH=") {
 			f.env[i] = "PATH=" + bin + ":/usr/local/bin:/usr/bin:/bin"
 		}
 	}
-	return f, shim
+	return filepath.Join(bin, "sudo")
 }
 
 // sudo runs the shim as the test user, without a terminal.
@@ -127,7 +136,7 @@ func TestShimApprovedCommandRuns(t *testing.T) {
 	c.Expect(`command:  /usr/bin/id -u`)
 	c.Expect(`\[y/N\] `)
 	c.Send("y\n")
-	c.Expect(`\r\n0\r\n`)
+	c.Expect(`\n0\r*\n`)
 	if code := c.Wait(); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, c.Output())
 	}
@@ -193,7 +202,7 @@ func TestShimNonInteractiveWhenAllowedNeedsAPerson(t *testing.T) {
 	}
 	id := f.waitPending(t)
 	c := f.console(nil, "approve", id)
-	c.Expect(`command:  sudo -n -- /usr/bin/id -u`)
+	c.Expect(`command:  /usr/bin/id -u`)
 	c.Expect(`\[y/N\] `)
 	c.Send("y\n")
 	if code := c.Wait(); code != 0 {
@@ -208,10 +217,10 @@ func TestShimRiskyOptionsNamedByPolicy(t *testing.T) {
 	f, _ := shimFixture(t)
 	f.writePolicy(`{"allow_exact": [["sudo", "-u", "root", "/usr/bin/id", "-u"]]}`)
 	c := f.sudoConsole("-u", "root", "/usr/bin/id", "-u")
-	c.Expect(`command:  sudo -u root -- /usr/bin/id -u`)
+	c.Expect(`command:  sudo --user=root -- /usr/bin/id -u`)
 	c.Expect(`\[y/N\] `)
 	c.Send("y\n")
-	c.Expect(`\r\n0\r\n`)
+	c.Expect(`\n0\r*\n`)
 	if code := c.Wait(); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, c.Output())
 	}

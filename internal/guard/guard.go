@@ -1,23 +1,34 @@
 // Package guard is the approval-first pipeline every privileged command goes
-// through, whether it arrives as `clawwarden exec` or through the sudo shim.
+// through, whether it arrives as `clawwarden exec` or through the sudo shim,
+// and the approver's side of it (`clawwarden approve`).
 //
 // The steps, each recorded in the audit log:
 //
-//  1. resolve the command to an absolute, root-owned, non-writable,
-//     non-setuid file, and validate the sudo binary;
+//  1. check the input (no control characters) and resolve the command to an
+//     absolute, root-owned, non-writable, non-setuid file, hashed; validate
+//     the sudo binary (it must be sudo);
 //  2. apply the command policy (deny wins; built-in refusals of shells,
-//     interpreters and escape routes unless the exact argv is allowed);
+//     interpreters, escape routes and privilege files unless the exact argv
+//     is allowed; sudo options that change identity and sudoedit only when
+//     allow_exact names the whole sudo command line);
 //  3. require a task session id when OPENCLAW_REQUIRE_SESSION_ID=1;
 //  4. require an extra confirmation for untrusted content when the prompt
 //     policy asks for it;
-//  5. look up a still-valid approval of the exact argv for this session id
-//     (30 idle minutes expire them all);
-//  6. otherwise ask a person: on the controlling terminal, or as a pending
-//     request granted with `clawwarden approve ID`;
-//  7. run `sudo -- /abs/cmd args…` with a sanitised environment, standard
-//     streams passed through and signals forwarded;
-//  8. always afterwards, also on failure or signal: `sudo -k`, record the
-//     activity, drop the approval unless the session is kept, audit.
+//  5. look up an approval the person kept for this exact command: argv,
+//     sudo options, working directory, binary SHA-256 and session id (30
+//     idle minutes void them all);
+//  6. otherwise ask sudo whether the password is the gate for this command
+//     (NOPASSWD makes the approval advisory, and the prompt and audit say
+//     so), then ask a person: on the controlling terminal when a person can
+//     use it, or — without a terminal, or on one the agent controls — as a
+//     pending request that the person approves and runs from their own
+//     terminal with `clawwarden approve ID`;
+//  7. run `sudo -k -- /abs/cmd args…` with a fixed environment: sudo neither
+//     uses nor stores a credential ticket, so no elevation exists before,
+//     during or after the command for any other process;
+//  8. afterwards, also on failure or signal: record the activity, keep the
+//     approval only if the person kept it, audit the result ("ran, exit N"
+//     or "not run" with the reason).
 //
 // The guard's own refusals are sentinel errors; the command line maps them
 // to the original skill's exit statuses.
@@ -30,13 +41,20 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/clawwarden/clawwarden/internal/agent"
 	"github.com/clawwarden/clawwarden/internal/approval"
 	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/policy"
+	"github.com/clawwarden/clawwarden/internal/rootfile"
 	"github.com/clawwarden/clawwarden/internal/session"
+	"github.com/clawwarden/clawwarden/internal/sudo"
 )
 
 // Sentinel errors for the guard's own refusals.
@@ -46,18 +64,25 @@ var (
 	ErrSessionIDMissing   = errors.New("a task session id is required (OPENCLAW_REQUIRE_SESSION_ID=1)")
 	ErrPolicyFilesMissing = errors.New("policy files are required (OPENCLAW_REQUIRE_POLICY_FILES=1)")
 	ErrInvalidCommand     = errors.New("invalid command")
-	ErrInvalidSudo        = errors.New("invalid sudo binary")
+	// ErrNotRun: the command was approved but did not run (sudo refused the
+	// password, the approver's run failed to start, the audit log could not
+	// be written).
+	ErrNotRun = errors.New("the command did not run")
+	// ErrAgentTerminal: `approve` was run where an agent, not a person, is
+	// at the terminal.
+	ErrAgentTerminal = errors.New("this terminal belongs to an agent, not a person")
 )
 
-// DefaultApprovalTimeout is how long a pending request waits for a person.
+// DefaultApprovalTimeout is how long a person has to answer, on the
+// terminal or through a pending request.
 const DefaultApprovalTimeout = 5 * time.Minute
 
 // Options describe one guarded privileged command.
 type Options struct {
-	Argv            []string
+	Argv            []string // the command; for sudoedit (Edit), the files
 	Reason          string
 	SessionID       string
-	KeepSession     bool
+	KeepSession     bool          // the agent asks to keep the approval; the person decides
 	ApprovalTimeout time.Duration // 0 means DefaultApprovalTimeout
 	Via             string        // "exec" or "shim", for the audit log
 
@@ -65,16 +90,21 @@ type Options struct {
 	// ones, non-interactive ones when allowed, or risky ones the policy
 	// names exactly). They are part of what a person approves.
 	SudoArgs []string
+	// Edit is sudoedit (sudo -e): Argv are the files.
+	Edit bool
 	// Sudo is the sudo binary to use; empty means OPENCLAW_REAL_SUDO or the
 	// system sudo.
 	Sudo string
 	// NamedArgv is the whole sudo command line (from the shim) when it
 	// carries options the shim refuses unless allow_exact names it exactly;
-	// such a match decides the policy step.
+	// such a match decides the policy step. sudoedit always needs it.
 	NamedArgv []string
 	// ForcePending makes approval come only from a pending request, never
 	// from the caller's terminal (non-interactive sudo through the shim).
 	ForcePending bool
+	// Refused, when set, is a refusal the caller (the shim) already made:
+	// Run only records it in the audit log and returns it.
+	Refused error
 
 	Paths  config.Paths
 	Env    config.Env
@@ -87,6 +117,8 @@ type Options struct {
 
 	// Notice prints a line for the caller (the agent) on stderr.
 	Notice func(format string, args ...any)
+	// Poll is how often a pending request is checked; 0 means 100ms.
+	Poll time.Duration
 }
 
 func (o *Options) now() time.Time {
@@ -96,10 +128,7 @@ func (o *Options) now() time.Time {
 	return time.Now()
 }
 
-// Run guards and runs one privileged command. It returns the command's exit
-// status when the command ran, or an error wrapping one of the sentinel
-// errors (or of package approval) when the guard refused.
-func Run(ctx context.Context, o Options) (int, error) {
+func (o *Options) defaults() {
 	if o.ApprovalTimeout <= 0 {
 		o.ApprovalTimeout = DefaultApprovalTimeout
 	}
@@ -109,29 +138,47 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
+	if o.SessionID == "" {
+		o.SessionID = o.Env.TaskSessionID
+	}
+	if o.Reason == "" {
+		o.Reason = o.Env.PrivReason
+	}
+}
+
+// Run guards and runs one privileged command. It returns the command's exit
+// status when the command ran, or an error wrapping one of the sentinel
+// errors (or of package approval) when it did not.
+func Run(ctx context.Context, o Options) (int, error) {
+	o.defaults()
 	cwd, _ := os.Getwd()
 	r := &run{o: o, log: &audit.Log{Path: o.Paths.Security(config.AuditLogFile)}, id: approval.NewID(), cwd: cwd}
-	if o.SessionID == "" {
-		r.o.SessionID = o.Env.TaskSessionID
-	}
-	if r.o.Reason == "" {
-		r.o.Reason = o.Env.PrivReason
+	if o.Refused != nil {
+		r.audit(audit.Record{Event: "request", Detail: "via " + o.Via},
+			audit.Record{Event: "refused", Decision: "refused", Detail: o.Refused.Error()})
+		return 0, o.Refused
 	}
 	code, err := r.guard(ctx)
-	if err != nil {
+	if err != nil && !r.finished {
 		r.audit(audit.Record{Event: "refused", Decision: "refused", Rule: r.rule, Detail: err.Error()})
 	}
 	return code, err
 }
 
+// run is the state of one guarded command.
 type run struct {
 	o        Options
 	log      *audit.Log
 	id       string
 	cwd      string
+	sudo     string
 	abs      []string // argv with argv[0] resolved
+	sha      string   // the resolved binary's SHA-256
 	rule     string
+	probe    sudo.ProbeResult
+	agentWhy string // why the terminal was not asked
 	auditErr error
+	finished bool // the result is recorded; no refusal record follows
 }
 
 // audit appends records stamped with the request's common fields. The first
@@ -163,87 +210,24 @@ func (r *run) audit(recs ...audit.Record) error {
 	return err
 }
 
+func (r *run) key() session.Key {
+	return session.Key{Argv: r.abs, SudoArgs: r.o.SudoArgs, Edit: r.o.Edit, SessionID: r.o.SessionID, Cwd: r.cwd, BinarySHA256: r.sha}
+}
+
 func (r *run) guard(ctx context.Context) (int, error) {
 	o := &r.o
-	if len(o.Argv) == 0 {
-		return 0, fmt.Errorf("%w: usage: clawwarden exec [--reason TEXT] [--session-id ID] [--keep-session] -- CMD [ARG…]", ErrNoCommand)
-	}
-	for i, a := range o.Argv[1:] {
-		if err := checkText(fmt.Sprintf("argument %d", i+1), a); err != nil {
-			return 0, err
-		}
-	}
-	if err := checkText("reason", o.Reason); err != nil {
+	if err := checkInput(o); err != nil {
 		return 0, err
 	}
-	if err := checkText("session id", o.SessionID); err != nil || len(o.SessionID) > 200 {
-		return 0, fmt.Errorf("%w: the session id must be printable text of at most 200 bytes", ErrInvalidCommand)
+	if err := r.resolve(); err != nil {
+		return 0, err
 	}
-
-	// 1. The command and sudo.
-	sudo := o.Sudo
-	var err error
-	if sudo == "" {
-		sudo, err = FindSudo(o.Env.RealSudo)
-	} else {
-		err = CheckSudo(sudo)
-	}
+	recs, untrusted, err := r.decide()
 	if err != nil {
 		return 0, err
 	}
-	abs, err := ResolveCommand(o.Argv[0])
-	if err != nil {
-		return 0, err
-	}
-	r.abs = append([]string{abs}, o.Argv[1:]...)
 
-	// 2. Policy.
-	cmdPolicyPath := o.Paths.Security(config.CommandPolicyFile)
-	promptPolicyPath := o.Paths.Security(config.PromptPolicyFile)
-	pol, err := policy.Load(cmdPolicyPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		pol, err = nil, nil
-		if o.Env.RequirePolicyFiles {
-			return 0, fmt.Errorf("%w: %s is missing (create it, or run 'clawwarden init')", ErrPolicyFilesMissing, cmdPolicyPath)
-		}
-	}
-	if err != nil {
-		return 0, err
-	}
-	prompt, promptExists, err := policy.LoadPrompt(promptPolicyPath)
-	if err != nil {
-		return 0, err
-	}
-	if !promptExists && o.Env.RequirePolicyFiles {
-		return 0, fmt.Errorf("%w: %s is missing (create it, or run 'clawwarden init')", ErrPolicyFilesMissing, promptPolicyPath)
-	}
-	request := audit.Record{Event: "request", Detail: "via " + o.Via + "; sudo " + sudo}
-	dec := pol.Decide(o.Argv, abs)
-	if len(o.NamedArgv) > 0 {
-		dec = policy.Decision{Rule: "not named in allow_exact", Reason: "sudo options that change identity, open a shell or keep the environment need the exact sudo command line in allow_exact of " + cmdPolicyPath, Subject: policy.ShellJoin(o.NamedArgv)}
-		if pol.NamesExactly(o.NamedArgv) {
-			dec.Allowed, dec.Rule, dec.Reason = true, "allow_exact (full sudo command line)", ""
-		}
-	}
-	r.rule = dec.Rule
-	if !dec.Allowed {
-		r.audit(request, audit.Record{Event: "policy", Decision: "deny", Rule: dec.Rule, Detail: dec.Reason})
-		return 0, fmt.Errorf("%w: %s (rule %s)", ErrPolicyBlock, dec.Reason, dec.Rule)
-	}
-	recs := []audit.Record{request, {Event: "policy", Decision: "allow", Rule: dec.Rule}}
-
-	// 3. Session id.
-	if o.Env.RequireSessionID && o.SessionID == "" {
-		r.audit(recs...)
-		return 0, fmt.Errorf("%w: set OPENCLAW_TASK_SESSION_ID or pass --session-id", ErrSessionIDMissing)
-	}
-
-	// 4. Untrusted content.
-	untrusted := o.Env.UntrustedSource && prompt.RequireConfirmationForUntrusted
-
-	// 5. A still-valid approval of exactly this argv and session id. Writes
-	// are atomic renames, so an unlocked read sees a whole state; the state
-	// is rewritten (under the lock) only when it has expired.
+	// 5. An approval the person kept for exactly this command.
 	store := &session.Store{Path: o.Paths.Security(config.SessionStateFile), Now: o.Now}
 	st, err := store.Load()
 	if err != nil {
@@ -251,152 +235,203 @@ func (r *run) guard(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if st.Expired(o.now()) && len(st.Approvals) > 0 {
-		expired := false
-		err = store.Update(func(st *session.State, now time.Time) error {
-			expired = st.Expire(now)
-			return nil
-		})
-		if err != nil {
-			r.audit(recs...)
-			return 0, err
-		}
-		if expired {
-			recs = append(recs, audit.Record{Event: "session", Decision: "expired", Detail: "idle for more than 30 minutes: approvals dropped"})
-		}
-		st, err = store.Load()
-		if err != nil {
+		recs = append(recs, audit.Record{Event: "session", Decision: "expired", Detail: "idle for more than 30 minutes (or no valid last activity): approvals dropped"})
+		if err := store.Update(func(st *session.State, now time.Time) error { st.Expire(now); return nil }); err != nil {
 			r.audit(recs...)
 			return 0, err
 		}
 	}
-	_, approved := st.Find(r.abs, o.SudoArgs, o.SessionID)
-	approved = approved && !untrusted
-
-	// 6. Approval.
-	via := "preapproved"
-	if !approved {
+	tty, person := r.personTerminal()
+	if tty != nil {
+		defer tty.Close()
+	}
+	if kept, ok := st.Find(r.key(), o.now()); ok && !untrusted && (kept.NoPassword || person) {
+		recs = append(recs, audit.Record{Event: "approval", Decision: "approved", Detail: "kept by the person (" + kept.Via + ")", Advisory: kept.NoPassword})
 		if err := r.audit(recs...); err != nil {
-			return 0, fmt.Errorf("refusing to run a privileged command that cannot be audited: %w", err)
+			return 0, fmt.Errorf("%w: refusing to run a privileged command that cannot be audited: %v", ErrNotRun, err)
 		}
-		recs = nil
-		via, err = r.approve(ctx, dec.Rule, untrusted)
-		if err != nil {
-			r.audit(audit.Record{Event: "approval", Decision: "refused", Detail: err.Error()})
-			return 0, err
-		}
-		err = store.Update(func(st *session.State, now time.Time) error {
-			st.Grant(session.Approval{Argv: r.abs, SudoArgs: o.SudoArgs, SessionID: o.SessionID, ApprovedAt: now.UTC(), Via: via, RequestID: r.id})
-			st.Touch(now)
-			return nil
-		})
-		if err != nil {
-			return 0, err
-		}
+		return r.execute(tty, true, kept.NoPassword)
 	}
-	recs = append(recs, audit.Record{Event: "approval", Decision: "approved", Detail: via})
+
+	// 6. Ask a person.
+	r.probe = r.probeSudo(ctx)
 	if err := r.audit(recs...); err != nil {
-		r.afterwards(sudo, errNotRun, 0, 0)
-		return 0, fmt.Errorf("refusing to run a privileged command that cannot be audited: %w", err)
+		return 0, fmt.Errorf("%w: refusing to run a privileged command that cannot be audited: %v", ErrNotRun, err)
 	}
-
-	// 7 and 8.
-	start := time.Now()
-	code, runErr := runSudo(sudo, o.SudoArgs, r.abs, sanitizedEnv(o.Getenv), o.Stdin, o.Stdout, o.Stderr)
-	r.afterwards(sudo, runErr, code, time.Since(start))
-	if runErr != nil {
-		return 0, runErr
+	req := r.request(untrusted)
+	if person {
+		return r.approveOnTerminal(tty, req)
 	}
-	return code, nil
+	return r.approvePending(ctx, req, tty)
 }
 
-// display is the command as a person reads it, sudo options included.
-func (r *run) display() string {
-	if len(r.o.SudoArgs) == 0 {
-		return policy.ShellJoin(r.abs)
+// checkInput refuses control characters and invalid UTF-8, which could fake
+// lines in the approval prompt or the audit view.
+func checkInput(o *Options) error {
+	if len(o.Argv) == 0 {
+		return fmt.Errorf("%w: usage: clawwarden exec [--reason TEXT] [--session-id ID] [--keep-session] -- CMD [ARG…]", ErrNoCommand)
 	}
-	return "sudo " + policy.ShellJoin(append(append(append([]string{}, r.o.SudoArgs...), "--"), r.abs...))
-}
-
-// approve asks a person, on the terminal when there is one, else through a
-// pending request. It returns how the approval was given.
-func (r *run) approve(ctx context.Context, rule string, untrusted bool) (string, error) {
-	o := &r.o
-	pass, err := approval.LoadPassphrase(o.Paths.Security(config.PassphraseFile))
-	if err != nil {
-		return "", err
-	}
-	f := approval.Factors{Token: o.Env.ApprovalToken, Passphrase: pass}
-	p := approval.Prompt{Argv: r.abs, Command: r.display(), Reason: o.Reason,
-		SessionID: o.SessionID, Cwd: r.cwd, Rule: rule, Untrusted: untrusted}
-	if t, err := approval.OpenTerminal(); err == nil && !o.ForcePending {
-		defer t.Close()
-		if err := approval.AskTerminal(t, p, f); err != nil {
-			return "", err
+	for i, a := range o.Argv {
+		if err := checkText(fmt.Sprintf("argument %d", i), a); err != nil {
+			return err
 		}
-		return "terminal", nil
 	}
-	q := &approval.Queue{Dir: o.Paths.PendingDir(), Now: o.Now}
-	now := o.now()
-	req := approval.Request{ID: r.id, Argv: r.abs, Command: p.Command, Reason: o.Reason, SessionID: o.SessionID,
-		Cwd: r.cwd, Rule: rule, Untrusted: untrusted, NeedToken: f.Token != "", UID: os.Getuid(), PID: os.Getpid(),
-		Created: now.UTC(), Expires: now.Add(o.ApprovalTimeout).UTC()}
-	if err := q.Submit(req); err != nil {
-		return "", err
+	if err := checkText("reason", o.Reason); err != nil {
+		return err
 	}
-	r.audit(audit.Record{Event: "approval", Decision: "pending", Detail: "waiting for 'clawwarden approve " + r.id + "'"})
-	o.Notice("no terminal to ask on: approval request %s is pending", r.id)
-	o.Notice("ask the person to run, in their own terminal:  clawwarden approve %s   (or: clawwarden deny %s)", r.id, r.id)
-	o.Notice("it expires in %s", o.ApprovalTimeout.Round(time.Second))
-	if err := q.Wait(ctx, req, f, 100*time.Millisecond); err != nil {
-		return "", err
+	if err := checkText("session id", o.SessionID); err != nil || len(o.SessionID) > 200 {
+		return fmt.Errorf("%w: the session id must be printable text of at most 200 bytes", ErrInvalidCommand)
 	}
-	return "pending:" + r.id, nil
+	return nil
 }
 
-// errNotRun is recorded as the result when the command was not started.
-var errNotRun = errors.New("not run: the audit log could not be written")
-
-// afterwards is step 8: reset sudo's cached credentials, record activity,
-// drop the approval unless the session is kept, audit the outcome. It runs
-// whether or not the command ran.
-func (r *run) afterwards(sudo string, runErr error, code int, dur time.Duration) {
+// resolve is step 1: the sudo binary, the command and its hash.
+func (r *run) resolve() error {
 	o := &r.o
-	// sudo -k runs while the state is updated; its outcome is audited below.
-	waitReset := startResetSudo(sudo, sanitizedEnv(o.Getenv))
-	store := &session.Store{Path: o.Paths.Security(config.SessionStateFile), Now: o.Now}
-	stateErr := store.Update(func(st *session.State, now time.Time) error {
-		st.Touch(now)
-		if !o.KeepSession {
-			st.Drop()
-		}
-		return nil
-	})
-	resetErr := waitReset()
-	res := audit.Record{Event: "result", Decision: "ran"}
-	if runErr != nil {
-		res.Decision = "failed"
-		res.Detail = runErr.Error()
+	var err error
+	if o.Sudo == "" {
+		r.sudo, err = sudo.Find(o.Env.RealSudo)
 	} else {
-		res.ExitCode = &code
+		r.sudo, err = o.Sudo, sudo.Check(o.Sudo)
 	}
-	if runErr == nil {
-		ms := float64(dur.Microseconds()) / 1000
-		res.DurationMS = &ms
+	if err != nil {
+		return err
 	}
-	reset := audit.Record{Event: "sudo-reset", Decision: "ok", Detail: "sudo -k"}
-	if resetErr != nil {
-		reset.Decision = "failed"
-		reset.Detail = resetErr.Error()
-		o.Notice("warning: 'sudo -k' failed: %v", resetErr)
+	if o.Edit {
+		for _, f := range o.Argv {
+			if !filepath.IsAbs(f) || filepath.Clean(f) != f {
+				return fmt.Errorf("%w: sudoedit through clawwarden needs clean absolute file paths, got %q", ErrInvalidCommand, f)
+			}
+		}
+		r.abs = slices.Clone(o.Argv)
+		return nil
 	}
-	sess := audit.Record{Event: "session", Decision: "dropped"}
-	if o.KeepSession {
-		sess.Decision = "kept"
+	abs, err := rootfile.Resolve(o.Argv[0])
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidCommand, err)
 	}
-	if stateErr != nil {
-		sess.Decision = "error"
-		sess.Detail = stateErr.Error()
-		o.Notice("warning: session state not updated: %v", stateErr)
+	r.abs = append([]string{abs}, o.Argv[1:]...)
+	if r.sha, err = rootfile.Hash(abs); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidCommand, err)
 	}
-	r.audit(res, reset, sess)
+	return nil
+}
+
+// decide is steps 2 to 4. It returns the audit records so far and whether
+// the untrusted-content confirmation applies.
+func (r *run) decide() ([]audit.Record, bool, error) {
+	o := &r.o
+	cmdPolicyPath := o.Paths.Security(config.CommandPolicyFile)
+	promptPolicyPath := o.Paths.Security(config.PromptPolicyFile)
+	pol, err := policy.Load(cmdPolicyPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		pol, err = nil, nil
+		if o.Env.RequirePolicyFiles {
+			return nil, false, fmt.Errorf("%w: %s is missing (create it, or run 'clawwarden init')", ErrPolicyFilesMissing, cmdPolicyPath)
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	prompt, promptExists, err := policy.LoadPrompt(promptPolicyPath)
+	if err != nil {
+		return nil, false, err
+	}
+	if !promptExists && o.Env.RequirePolicyFiles {
+		return nil, false, fmt.Errorf("%w: %s is missing (create it, or run 'clawwarden init')", ErrPolicyFilesMissing, promptPolicyPath)
+	}
+	request := audit.Record{Event: "request", Detail: "via " + o.Via + "; sudo " + r.sudo}
+	dec := Decide(pol, cmdPolicyPath, r.cwd, o.Argv, r.abs, o.Edit, o.NamedArgv)
+	r.rule = dec.Rule
+	if !dec.Allowed {
+		r.audit(request, audit.Record{Event: "policy", Decision: "deny", Rule: dec.Rule, Detail: dec.Reason})
+		r.finished = true
+		r.audit(audit.Record{Event: "refused", Decision: "refused", Rule: r.rule, Detail: dec.Reason})
+		return nil, false, fmt.Errorf("%w: %s (rule %s)", ErrPolicyBlock, dec.Reason, dec.Rule)
+	}
+	recs := []audit.Record{request, {Event: "policy", Decision: "allow", Rule: dec.Rule}}
+	if o.Env.RequireSessionID && o.SessionID == "" {
+		r.audit(recs...)
+		return nil, false, fmt.Errorf("%w: set OPENCLAW_TASK_SESSION_ID or pass --session-id", ErrSessionIDMissing)
+	}
+	return recs, o.Env.UntrustedSource && prompt.RequireConfirmationForUntrusted, nil
+}
+
+// Decide is the policy step, the one function both the guard and `policy
+// check` use: for a plain command the policy's decision; for sudo options
+// the shim refuses by default and for sudoedit, allowed only when
+// allow_exact names the whole sudo command line (named, or for sudoedit
+// either spelling: ["sudoedit", FILE…] or ["sudo", "-e", FILE…]).
+func Decide(pol *policy.Policy, policyPath, cwd string, argv, abs []string, edit bool, named []string) policy.Decision {
+	if !edit && len(named) == 0 {
+		return pol.DecideIn(cwd, argv, abs[0])
+	}
+	names := [][]string{named}
+	if edit {
+		names = append(names, append([]string{"sudoedit"}, argv...), append([]string{"sudo", "-e"}, argv...))
+	}
+	subject := named
+	if len(subject) == 0 {
+		subject = names[1]
+	}
+	d := policy.Decision{Rule: "not named in allow_exact",
+		Reason:  "sudoedit and sudo options that change identity, open a shell or keep the environment need the exact sudo command line in allow_exact of " + policyPath,
+		Subject: policy.ShellJoin(subject)}
+	for _, n := range names {
+		if len(n) > 0 && pol.NamesExactly(n) {
+			d.Allowed, d.Rule, d.Reason, d.Subject = true, "allow_exact (full sudo command line)", "", policy.ShellJoin(n)
+			break
+		}
+	}
+	return d
+}
+
+// personTerminal opens the controlling terminal and reports whether a person
+// can be asked on it: not when the caller forces a pending request, and not
+// when the terminal (or this process) belongs to an agent.
+func (r *run) personTerminal() (*approval.Terminal, bool) {
+	t, err := approval.OpenTerminal()
+	if err != nil {
+		return nil, false
+	}
+	if r.o.ForcePending {
+		return t, false
+	}
+	if c := agent.Detect(r.o.Getenv, t.File()); c.Agent {
+		r.agentWhy = c.Why
+		return t, false
+	}
+	return t, true
+}
+
+// probeSudo asks sudo whether the password is the gate for this command.
+func (r *run) probeSudo(ctx context.Context) sudo.ProbeResult {
+	if r.o.Edit {
+		return sudo.ProbeResult{Need: sudo.NeedUnknown, Detail: "not probed for sudoedit"}
+	}
+	return sudo.Probe(ctx, r.sudo, r.abs, sudo.Env(r.o.Getenv))
+}
+
+func (r *run) request(untrusted bool) approval.Request {
+	o := &r.o
+	now := o.now()
+	return approval.Request{Version: approval.RequestVersion, ID: r.id, Argv: r.abs, SudoArgs: o.SudoArgs, Edit: o.Edit,
+		Named: o.NamedArgv, BinarySHA256: r.sha, Cwd: r.cwd, Reason: o.Reason, SessionID: o.SessionID, Rule: r.rule,
+		Untrusted: untrusted, NeedToken: o.Env.ApprovalToken != "", KeepRequested: o.KeepSession,
+		Advisory: r.probe.Need == sudo.NeedNothing, AdvisoryDetail: r.probe.Detail, Agent: r.agentWhy,
+		UID: os.Getuid(), PID: os.Getpid(), Created: now.UTC(), Expires: now.Add(o.ApprovalTimeout).UTC()}
+}
+
+// checkText refuses control characters and invalid UTF-8, which could fake
+// lines in the approval prompt or the audit view.
+func checkText(what, s string) error {
+	for i, c := range s {
+		if unicode.IsControl(c) {
+			return fmt.Errorf("%w: %s contains a control character at byte %d", ErrInvalidCommand, what, i)
+		}
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%w: %s is not valid UTF-8 text", ErrInvalidCommand, what)
+	}
+	return nil
 }

@@ -16,12 +16,12 @@ import (
 	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/egress"
-	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/hook"
 	"github.com/clawwarden/clawwarden/internal/policy"
 	"github.com/clawwarden/clawwarden/internal/ports"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 	"github.com/clawwarden/clawwarden/internal/session"
+	"github.com/clawwarden/clawwarden/internal/sudo"
 )
 
 // The states of a check.
@@ -66,10 +66,10 @@ func Run(ctx context.Context, o Options) []Check {
 	}
 
 	// Tools.
-	if sudo, err := guard.FindSudo(o.Env.RealSudo); err != nil {
+	if sudoPath, err := sudo.Find(o.Env.RealSudo); err != nil {
 		add("tool:sudo", Fail, err.Error(), "install sudo (apt-get install sudo) or set OPENCLAW_REAL_SUDO")
 	} else {
-		add("tool:sudo", Pass, sudo+" is root-owned and setuid", "")
+		add("tool:sudo", Pass, sudoPath+" is root-owned and setuid", "")
 	}
 	if p, err := exec.LookPath("openclaw"); err != nil {
 		add("tool:openclaw", Warn, "the openclaw CLI is not on PATH: the hook and OpenClaw's own security audit cannot be used", "npm install -g openclaw")

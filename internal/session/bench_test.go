@@ -14,7 +14,7 @@ func BenchmarkStoreRoundTrip(b *testing.B) {
 	s := &Store{Path: filepath.Join(b.TempDir(), "root-session-state.json")}
 	s.Update(func(st *State, now time.Time) error {
 		for i := range 20 {
-			st.Grant(Approval{Argv: []string{"/usr/bin/systemctl", "restart", "svc" + strconv.Itoa(i)}, ApprovedAt: now, Via: "terminal"})
+			st.Grant(Approval{Key: key("", "/usr/bin/systemctl", "restart", "svc"+strconv.Itoa(i)), ApprovedAt: now, Via: "terminal"})
 		}
 		return nil
 	})
@@ -36,7 +36,7 @@ func BenchmarkLoad(b *testing.B) {
 	s := &Store{Path: filepath.Join(b.TempDir(), "root-session-state.json")}
 	s.Update(func(st *State, now time.Time) error {
 		for i := range 20 {
-			st.Grant(Approval{Argv: []string{"/usr/bin/systemctl", "restart", "svc" + strconv.Itoa(i)}, ApprovedAt: now, Via: "terminal"})
+			st.Grant(Approval{Key: key("", "/usr/bin/systemctl", "restart", "svc"+strconv.Itoa(i)), ApprovedAt: now, Via: "terminal"})
 		}
 		return nil
 	})

@@ -10,13 +10,19 @@
 // # Rules
 //
 //   - An approval is for one exact argv (argv[0] as resolved to an absolute
-//     path) and one session id; an extra argument needs a new approval.
+//     path), with the same sudo options, in one working directory, of a
+//     binary with one SHA-256, for one session id: an extra argument, another
+//     directory or a replaced binary needs a new approval.
+//   - Only the person keeps an approval (they are asked when the agent
+//     requests it); otherwise it is dropped after its command.
 //   - After [IdleTimeout] without privileged activity the whole state
 //     expires: every approval is dropped and the next command needs a person
-//     again.
+//     again. A state with approvals but no last activity, or one in the
+//     future, is expired too (fail closed: the file is the agent's to edit).
 //   - A state file that cannot be parsed is never guessed at: callers get an
 //     error wrapping safefile.ErrInvalid and refuse (fail closed). A state
-//     file in the original skill's format, which had no approvals list,
+//     file in the original skill's format, which had no approvals list, or
+//     in version 1 of this format, which did not bind directory and binary,
 //     carries no approvals over.
 package session
 
@@ -37,7 +43,7 @@ import (
 const IdleTimeout = 30 * time.Minute
 
 // Version is the state format version written by this package.
-const Version = 1
+const Version = 2
 
 // State is the content of the session state file.
 type State struct {
@@ -47,11 +53,29 @@ type State struct {
 	Approvals    []Approval `json:"approvals"`
 }
 
-// Approval is a person's approval of one exact command.
+// Key is what an approval is bound to: the same key, and only it, finds it.
+type Key struct {
+	Argv         []string `json:"argv"`                // argv[0] resolved; for sudoedit, the files
+	SudoArgs     []string `json:"sudo_args,omitempty"` // sudo options approved with it (shim)
+	Edit         bool     `json:"edit,omitempty"`      // sudoedit
+	SessionID    string   `json:"session_id,omitempty"`
+	Cwd          string   `json:"cwd"`
+	BinarySHA256 string   `json:"binary_sha256,omitempty"`
+}
+
+// Equal reports whether k and o name the same command.
+func (k Key) Equal(o Key) bool {
+	return k.SessionID == o.SessionID && k.Cwd == o.Cwd && k.BinarySHA256 == o.BinarySHA256 &&
+		k.Edit == o.Edit && slices.Equal(k.Argv, o.Argv) && slices.Equal(k.SudoArgs, o.SudoArgs)
+}
+
+// Approval is a person's approval of one exact command, kept for the
+// session by the person's choice.
 type Approval struct {
-	Argv       []string  `json:"argv"`
-	SudoArgs   []string  `json:"sudo_args,omitempty"` // sudo options approved with it (shim)
-	SessionID  string    `json:"session_id,omitempty"`
+	Key
+	// NoPassword records that sudo ran the command with no password when it
+	// was approved (NOPASSWD): the kept approval can run without a terminal.
+	NoPassword bool      `json:"no_password,omitempty"`
 	ApprovedAt time.Time `json:"approved_at"`
 	Via        string    `json:"via"` // "terminal" or "pending:<request id>"
 	RequestID  string    `json:"request_id,omitempty"`
@@ -81,8 +105,9 @@ func Parse(data []byte, source string) (State, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return State{}, fmt.Errorf("%s: %w: not valid JSON (%v); reset it with 'clawwarden session drop'", source, safefile.ErrInvalid, err)
 	}
-	if _, ok := raw["version"]; !ok {
-		// The original skill's format: no approvals to carry over.
+	if v, ok := raw["version"]; !ok || string(bytes.TrimSpace(v)) == "1" {
+		// The original skill's format, or version 1 whose approvals were
+		// not bound to a directory and a binary: none carried over.
 		return State{Version: Version}, nil
 	}
 	if err := json.Unmarshal(data, &st); err != nil {
@@ -92,7 +117,8 @@ func Parse(data []byte, source string) (State, error) {
 		return State{}, fmt.Errorf("%s: %w: unsupported state version %d", source, safefile.ErrInvalid, st.Version)
 	}
 	for i, a := range st.Approvals {
-		if len(a.Argv) == 0 || !filepath.IsAbs(a.Argv[0]) || a.ApprovedAt.IsZero() {
+		if len(a.Argv) == 0 || !filepath.IsAbs(a.Argv[0]) || a.ApprovedAt.IsZero() || !filepath.IsAbs(a.Cwd) ||
+			(!a.Edit && len(a.BinarySHA256) != 64) {
 			return State{}, fmt.Errorf("%s: %w: approvals[%d] is incomplete; reset it with 'clawwarden session drop'", source, safefile.ErrInvalid, i)
 		}
 	}
@@ -169,8 +195,13 @@ func (s *Store) Reset() (movedAside string, err error) {
 	return movedAside, safefile.WriteFile(s.Path, append(out, '\n'))
 }
 
-// Expired reports whether the idle timeout has passed at now.
+// Expired reports whether the state's approvals are void at now: the idle
+// timeout has passed, or there are approvals with no last activity or a
+// last activity in the future (which no guard writes).
 func (st *State) Expired(now time.Time) bool {
+	if len(st.Approvals) > 0 && (st.LastActivity.IsZero() || st.LastActivity.After(now)) {
+		return true
+	}
 	return !st.LastActivity.IsZero() && now.Sub(st.LastActivity) > IdleTimeout
 }
 
@@ -185,11 +216,14 @@ func (st *State) Expire(now time.Time) bool {
 	return true
 }
 
-// Find returns the approval for exactly argv with exactly sudoArgs and
-// sessionID, if any.
-func (st *State) Find(argv, sudoArgs []string, sessionID string) (Approval, bool) {
+// Find returns the approval with exactly key k, if any. It finds nothing in
+// an expired state.
+func (st *State) Find(k Key, now time.Time) (Approval, bool) {
+	if st.Expired(now) {
+		return Approval{}, false
+	}
 	for _, a := range st.Approvals {
-		if a.SessionID == sessionID && slices.Equal(a.Argv, argv) && slices.Equal(a.SudoArgs, sudoArgs) {
+		if a.Key.Equal(k) {
 			return a, true
 		}
 	}
@@ -198,9 +232,7 @@ func (st *State) Find(argv, sudoArgs []string, sessionID string) (Approval, bool
 
 // Grant records an approval, replacing an equal one.
 func (st *State) Grant(a Approval) {
-	st.Approvals = slices.DeleteFunc(st.Approvals, func(b Approval) bool {
-		return a.SessionID == b.SessionID && slices.Equal(a.Argv, b.Argv) && slices.Equal(a.SudoArgs, b.SudoArgs)
-	})
+	st.Approvals = slices.DeleteFunc(st.Approvals, func(b Approval) bool { return a.Key.Equal(b.Key) })
 	st.Approvals = append(st.Approvals, a)
 	st.Elevated = true
 }
@@ -217,7 +249,7 @@ func (st *State) Touch(now time.Time) { st.LastActivity = now.UTC() }
 // IdleRemaining is the time left before the state expires, zero when there
 // are no approvals or it has expired.
 func (st *State) IdleRemaining(now time.Time) time.Duration {
-	if len(st.Approvals) == 0 || st.LastActivity.IsZero() {
+	if len(st.Approvals) == 0 || st.Expired(now) {
 		return 0
 	}
 	left := IdleTimeout - now.Sub(st.LastActivity)

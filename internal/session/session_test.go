@@ -16,25 +16,41 @@ import (
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
-func TestGrantFindExactArgvAndSession(t *testing.T) {
+const sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func key(sid string, argv ...string) Key {
+	return Key{Argv: argv, SessionID: sid, Cwd: "/srv", BinarySHA256: sha}
+}
+
+func TestGrantFindExactKey(t *testing.T) {
 	st := State{Version: Version}
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	st.Grant(Approval{Argv: []string{"/usr/bin/systemctl", "restart", "nginx"}, SessionID: "t1", ApprovedAt: now, Via: "terminal"})
+	st.Grant(Approval{Key: key("t1", "/usr/bin/systemctl", "restart", "nginx"), ApprovedAt: now, Via: "terminal"})
+	st.Touch(now)
+	other := func(edit func(*Key)) Key {
+		k := key("t1", "/usr/bin/systemctl", "restart", "nginx")
+		edit(&k)
+		return k
+	}
 	tests := []struct {
-		argv []string
-		sid  string
+		name string
+		k    Key
 		want bool
 	}{
-		{[]string{"/usr/bin/systemctl", "restart", "nginx"}, "t1", true},
-		{[]string{"/usr/bin/systemctl", "restart", "nginx", "--now"}, "t1", false},
-		{[]string{"/usr/bin/systemctl", "restart"}, "t1", false},
-		{[]string{"/usr/bin/systemctl", "restart", "nginx"}, "t2", false},
-		{[]string{"/usr/bin/systemctl", "restart", "nginx"}, "", false},
-		{[]string{"systemctl", "restart", "nginx"}, "t1", false},
+		{"same", key("t1", "/usr/bin/systemctl", "restart", "nginx"), true},
+		{"extra argument", key("t1", "/usr/bin/systemctl", "restart", "nginx", "--now"), false},
+		{"fewer arguments", key("t1", "/usr/bin/systemctl", "restart"), false},
+		{"other session", key("t2", "/usr/bin/systemctl", "restart", "nginx"), false},
+		{"no session", key("", "/usr/bin/systemctl", "restart", "nginx"), false},
+		{"bare name", key("t1", "systemctl", "restart", "nginx"), false},
+		{"other directory", other(func(k *Key) { k.Cwd = "/tmp" }), false},
+		{"replaced binary", other(func(k *Key) { k.BinarySHA256 = strings.Repeat("f", 64) }), false},
+		{"sudo options", other(func(k *Key) { k.SudoArgs = []string{"-B"} }), false},
+		{"sudoedit", other(func(k *Key) { k.Edit = true }), false},
 	}
 	for _, tt := range tests {
-		if _, got := st.Find(tt.argv, nil, tt.sid); got != tt.want {
-			t.Errorf("Find(%q, %q) = %v, want %v", tt.argv, tt.sid, got, tt.want)
+		if _, got := st.Find(tt.k, now); got != tt.want {
+			t.Errorf("%s: Find = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
@@ -46,13 +62,32 @@ func TestIdleExpiry(t *testing.T) {
 		want bool
 	}{{29 * time.Minute, false}, {30 * time.Minute, false}, {30*time.Minute + time.Second, true}, {2 * time.Hour, true}} {
 		st := State{Version: Version}
-		st.Grant(Approval{Argv: []string{"/usr/bin/id"}, ApprovedAt: t0})
+		st.Grant(Approval{Key: key("", "/usr/bin/id"), ApprovedAt: t0})
 		st.Touch(t0)
+		if _, found := st.Find(key("", "/usr/bin/id"), t0.Add(tt.idle)); found == tt.want {
+			t.Errorf("idle %v: approval found = %v", tt.idle, found)
+		}
 		if got := st.Expire(t0.Add(tt.idle)); got != tt.want {
 			t.Errorf("idle %v: Expire = %v, want %v", tt.idle, got, tt.want)
 		}
-		if _, found := st.Find([]string{"/usr/bin/id"}, nil, ""); found == tt.want {
-			t.Errorf("idle %v: approval still found = %v", tt.idle, found)
+	}
+}
+
+// An approval with no last activity, or one in the future, is void: the
+// state file is the agent's to write, and no guard writes either.
+func TestMissingOrFutureLastActivityFailsClosed(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	for name, last := range map[string]time.Time{"missing": {}, "future": now.Add(time.Minute), "far future": now.AddDate(100, 0, 0)} {
+		st := State{Version: Version, LastActivity: last}
+		st.Grant(Approval{Key: key("", "/usr/bin/id"), ApprovedAt: now})
+		if _, found := st.Find(key("", "/usr/bin/id"), now); found {
+			t.Errorf("%s last activity: approval found", name)
+		}
+		if !st.Expire(now) {
+			t.Errorf("%s last activity: not expired", name)
+		}
+		if st.IdleRemaining(now) != 0 {
+			t.Errorf("%s last activity: idle remaining %v", name, st.IdleRemaining(now))
 		}
 	}
 }
@@ -62,7 +97,7 @@ func TestStoreRoundTripWithInjectedClock(t *testing.T) {
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	s := &Store{Path: filepath.Join(dir, "security", "root-session-state.json"), Now: func() time.Time { return now }}
 	err := s.Update(func(st *State, at time.Time) error {
-		st.Grant(Approval{Argv: []string{"/usr/bin/id"}, SessionID: "a", ApprovedAt: at, Via: "terminal"})
+		st.Grant(Approval{Key: key("a", "/usr/bin/id"), ApprovedAt: at, Via: "terminal"})
 		st.Touch(at)
 		return nil
 	})
@@ -90,22 +125,28 @@ func TestStoreRoundTripWithInjectedClock(t *testing.T) {
 
 func TestParseRejectsCorruptState(t *testing.T) {
 	for name, in := range map[string]string{
-		"truncated":       `{"version":1,"approvals":[{"argv":["/usr/bin/id"]`,
+		"truncated":       `{"version":2,"approvals":[{"argv":["/usr/bin/id"]`,
 		"not json":        `hello`,
-		"wrong type":      `{"version":1,"approvals":{}}`,
-		"future version":  `{"version":2,"approvals":[]}`,
-		"relative argv":   `{"version":1,"approvals":[{"argv":["id"],"approved_at":"2026-01-01T00:00:00Z"}]}`,
-		"missing time":    `{"version":1,"approvals":[{"argv":["/usr/bin/id"]}]}`,
-		"empty argv list": `{"version":1,"approvals":[{"argv":[],"approved_at":"2026-01-01T00:00:00Z"}]}`,
+		"wrong type":      `{"version":2,"approvals":{}}`,
+		"future version":  `{"version":3,"approvals":[]}`,
+		"relative argv":   `{"version":2,"approvals":[{"argv":["id"],"cwd":"/","binary_sha256":"` + sha + `","approved_at":"2026-01-01T00:00:00Z"}]}`,
+		"missing time":    `{"version":2,"approvals":[{"argv":["/usr/bin/id"],"cwd":"/","binary_sha256":"` + sha + `"}]}`,
+		"empty argv list": `{"version":2,"approvals":[{"argv":[],"cwd":"/","binary_sha256":"` + sha + `","approved_at":"2026-01-01T00:00:00Z"}]}`,
+		"no cwd":          `{"version":2,"approvals":[{"argv":["/usr/bin/id"],"binary_sha256":"` + sha + `","approved_at":"2026-01-01T00:00:00Z"}]}`,
+		"no binary hash":  `{"version":2,"approvals":[{"argv":["/usr/bin/id"],"cwd":"/","approved_at":"2026-01-01T00:00:00Z"}]}`,
 	} {
 		if _, err := Parse([]byte(in), "state.json"); !errors.Is(err, safefile.ErrInvalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
-	// The original skill's state carries no approvals over.
-	st, err := Parse([]byte(`{"elevated": true, "last_activity": 1700000000.5}`), "state.json")
-	if err != nil || len(st.Approvals) != 0 {
-		t.Errorf("legacy state: %+v, %v", st, err)
+	// The original skill's state, and version 1 (approvals not bound to a
+	// directory and a binary), carry no approvals over.
+	for _, in := range []string{`{"elevated": true, "last_activity": 1700000000.5}`,
+		`{"version":1,"elevated":true,"last_activity":"2026-01-01T00:00:00Z","approvals":[{"argv":["/usr/bin/id"],"approved_at":"2026-01-01T00:00:00Z","via":"terminal"}]}`} {
+		st, err := Parse([]byte(in), "state.json")
+		if err != nil || len(st.Approvals) != 0 {
+			t.Errorf("older state %s: %+v, %v", in, st, err)
+		}
 	}
 }
 
@@ -190,7 +231,7 @@ func writerLoop(path string) {
 			}
 			st.Drop()
 			for i := range 200 {
-				st.Grant(Approval{Argv: []string{"/usr/bin/id", strconv.Itoa(i), strings.Repeat("x", 100)}, ApprovedAt: now, Via: fmt.Sprintf("gen-%d", gen)})
+				st.Grant(Approval{Key: key("", "/usr/bin/id", strconv.Itoa(i), strings.Repeat("x", 100)), ApprovedAt: now, Via: fmt.Sprintf("gen-%d", gen)})
 			}
 			return nil
 		})

@@ -24,8 +24,13 @@ import (
 	"github.com/creack/pty"
 )
 
-// UserName is the unprivileged user scripts/test-user creates.
+// UserName is the unprivileged user scripts/test-user creates, with
+// NOPASSWD rules for a few commands and password rules for others.
 const UserName = "clawwarden-test"
+
+// PasswordUserName is the second test user, whose sudo rules all need a
+// password: the same-user setup the README recommends.
+const PasswordUserName = "clawwarden-pw"
 
 // SudoLog is where sudo logs the test user's commands (scripts/test-user).
 const SudoLog = "/var/log/clawwarden-test-sudo.log"
@@ -40,22 +45,33 @@ type User struct {
 // its sudoers rule exists.
 func RequireUser(t testing.TB) User {
 	t.Helper()
+	return requireUser(t, UserName)
+}
+
+// RequirePasswordUser is [RequireUser] for [PasswordUserName].
+func RequirePasswordUser(t testing.TB) User {
+	t.Helper()
+	return requireUser(t, PasswordUserName)
+}
+
+func requireUser(t testing.TB, name string) User {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: run ./scripts/test as root (it creates the test user and sudoers rule)")
 	}
 	if _, err := exec.LookPath("sudo"); err != nil {
 		t.Skip("sudo is not installed: run ./scripts/test as root, which installs it")
 	}
-	u, err := user.Lookup(UserName)
+	u, err := user.Lookup(name)
 	if err != nil {
-		t.Skipf("test user %s missing: run ./scripts/test-user setup as root", UserName)
+		t.Skipf("test user %s missing: run ./scripts/test-user setup as root", name)
 	}
 	if _, err := os.Stat("/etc/sudoers.d/" + UserName); err != nil {
-		t.Skipf("sudoers rule for %s missing: run ./scripts/test-user setup as root", UserName)
+		t.Skipf("sudoers rule for %s missing: run ./scripts/test-user setup as root", name)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	return User{Name: UserName, UID: uint32(uid), GID: uint32(gid)}
+	return User{Name: name, UID: uint32(uid), GID: uint32(gid)}
 }
 
 var (
@@ -70,8 +86,14 @@ type buildResult struct {
 
 // Binary builds clawwarden once per test process (with the given build tags)
 // into a world-readable directory the test user can execute from.
+//
+// CLAWWARDEN_TEST_BINARY names a prebuilt binary to test instead, e.g. an
+// earlier version, to show that a new end-to-end test fails on it.
 func Binary(t testing.TB, tags string) string {
 	t.Helper()
+	if p := os.Getenv("CLAWWARDEN_TEST_BINARY"); p != "" {
+		return p
+	}
 	v, _ := buildOnce.LoadOrStore(tags, &buildResult{})
 	br := v.(*buildResult)
 	br.once.Do(func() {
@@ -119,9 +141,61 @@ func Home(t testing.TB, u User) string {
 	return home
 }
 
-// Env is a minimal environment for u with the given HOME plus extra entries.
+// Env is a minimal environment for the test user with the given HOME plus
+// extra entries (a later entry for the same variable wins).
 func Env(home string, extra ...string) []string {
 	return append([]string{"HOME=" + home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "TERM=xterm", "USER=" + UserName}, extra...)
+}
+
+// RootProcess reports whether a process running as root has exactly argv
+// as its command line (read from /proc).
+func RootProcess(argv ...string) bool {
+	want := strings.Join(argv, "\x00")
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || strings.TrimRight(string(data), "\x00") != want {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(fmt.Sprintf("/proc/%d", pid), &st) == nil && st.Uid == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// KillRoot kills every root process whose command line is exactly argv.
+func KillRoot(argv ...string) {
+	want := strings.Join(argv, "\x00")
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err == nil && strings.TrimRight(string(data), "\x00") == want {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// Eventually polls cond until it holds, failing the test after a generous
+// limit meant only to stop a hung test, not to measure anything.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Command returns a command that runs as u without a controlling terminal

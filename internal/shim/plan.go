@@ -1,0 +1,140 @@
+package shim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Sentinel errors of a refused invocation; the command line maps them to
+// exit statuses.
+var (
+	// ErrRiskyOptions: sudo options or sudoedit that the command policy does
+	// not name exactly.
+	ErrRiskyOptions = errors.New("refused by the sudo shim")
+	// ErrNoPerson: no person can be asked (no terminal, or the agent's), and
+	// non-interactive approval is not allowed; or -n/-S/-A without it.
+	ErrNoPerson = errors.New("refused by the sudo shim: no person to approve")
+)
+
+// Plan is what the shim does with one invocation of sudo or sudoedit.
+type Plan struct {
+	Action Action
+	// Args are the real sudo's arguments (Passthrough). An invocation that
+	// makes sudo authenticate without running a command (-l) gets -k, so it
+	// leaves no credential ticket behind.
+	Args []string
+	// Err and Hints explain a refusal (Refuse); Err wraps ErrRiskyOptions
+	// or ErrNoPerson.
+	Err   error
+	Hints []string
+	// The guarded command (Guard): the command (for sudoedit, the files),
+	// the sudo options that go with it, the whole command line when the
+	// policy named it, and whether only a pending request may approve it.
+	Command      []string
+	SudoArgs     []string
+	Named        []string
+	Edit         bool
+	ForcePending bool
+}
+
+// Options are what [Decide] needs beyond the command line.
+type Options struct {
+	Edit                bool // invoked as sudoedit
+	AllowNonInteractive bool // OPENCLAW_ALLOW_NONINTERACTIVE_SUDO=1
+	// Person reports whether a person can be asked on the controlling
+	// terminal: there is one and it does not belong to an agent.
+	Person bool
+	// PolicyPath names the command policy in messages.
+	PolicyPath string
+	// NamesExactly reports whether the command policy's allow_exact names
+	// the whole command line.
+	NamesExactly func(argv []string) bool
+}
+
+// forwardFlags are the harmless options passed on to the real sudo with a
+// guarded command. Non-interactive options (-n, -S, -A) only decide where
+// approval comes from: the person who approves types the password.
+var forwardFlags = map[string]bool{"bell": true, "no-update": true}
+
+// Decide parses sudo's arguments (without argv[0]) and decides what to do.
+// The error is a usage error (unknown option, missing argument).
+func Decide(args []string, o Options) (Plan, error) {
+	inv, err := Parse(args, o.Edit)
+	if err != nil {
+		return Plan{}, err
+	}
+	argv0 := "sudo"
+	if o.Edit {
+		argv0 = "sudoedit"
+	}
+	d := Classify(inv, o.AllowNonInteractive, o.Person)
+	switch d.Action {
+	case Passthrough:
+		p := Plan{Action: Passthrough, Args: slices.Clone(args)}
+		if inv.Has("list") && !inv.Has("reset-timestamp") {
+			p.Args = append([]string{"-k"}, p.Args...)
+		}
+		return p, nil
+	case Refuse:
+		named := append([]string{argv0}, args...)
+		if len(d.Risky) == 0 {
+			hints := []string{"set OPENCLAW_ALLOW_NONINTERACTIVE_SUDO=1 in the agent's environment (the gateway's) so the request waits for a person: they approve it from their own terminal with 'clawwarden approve ID' and type the sudo password there"}
+			if inv.Has("non-interactive") || inv.Has("stdin") || inv.Has("askpass") {
+				hints = append(hints, "or run sudo without -n/-S/-A on a terminal a person uses")
+			}
+			return Plan{Action: Refuse, Err: fmt.Errorf("%w (%s)", ErrNoPerson, d.Reason), Hints: hints}, nil
+		}
+		if o.NamesExactly == nil || !o.NamesExactly(named) {
+			return Plan{Action: Refuse, Err: fmt.Errorf("%w: %s", ErrRiskyOptions, d.Reason), Hints: []string{
+				"privileged commands go through clawwarden's approval: run 'sudo CMD ARGS' without these options",
+				"to allow this exact command line, add " + jsonArgv(named) + " to allow_exact in " + o.PolicyPath,
+			}}, nil
+		}
+		p := Plan{Action: Guard, Command: inv.Command, Named: named, Edit: inv.Edit || inv.Has("edit")}
+		for _, f := range inv.Flags {
+			switch {
+			case f.Name == "edit", nonInteractive[f.Name], f.Name == "reset-timestamp":
+			case f.Value != "" || optionTakesValue(f.Name):
+				p.SudoArgs = append(p.SudoArgs, "--"+f.Name+"="+f.Value)
+			default:
+				p.SudoArgs = append(p.SudoArgs, "--"+f.Name)
+			}
+		}
+		p.SudoArgs = append(p.SudoArgs, inv.Env...)
+		p.ForcePending = !o.Person || hasNonInteractive(inv)
+		if p.ForcePending && !o.AllowNonInteractive {
+			return Plan{Action: Refuse, Err: fmt.Errorf("%w (no terminal a person uses to approve on)", ErrNoPerson), Hints: []string{
+				"set OPENCLAW_ALLOW_NONINTERACTIVE_SUDO=1 in the agent's environment (the gateway's) so the request waits for a person's 'clawwarden approve ID'"}}, nil
+		}
+		return p, nil
+	}
+	p := Plan{Action: Guard, Command: inv.Command}
+	for _, f := range inv.Flags {
+		if forwardFlags[f.Name] {
+			p.SudoArgs = append(p.SudoArgs, f.Raw)
+		}
+	}
+	p.ForcePending = hasNonInteractive(inv) || !o.Person
+	return p, nil
+}
+
+func hasNonInteractive(inv Invocation) bool {
+	return inv.Has("non-interactive") || inv.Has("stdin") || inv.Has("askpass")
+}
+
+func optionTakesValue(name string) bool {
+	for _, o := range options {
+		if o.long == name {
+			return o.hasArg
+		}
+	}
+	return false
+}
+
+// jsonArgv renders argv as a JSON array for a hint.
+func jsonArgv(argv []string) string {
+	b, _ := json.Marshal(argv)
+	return string(b)
+}

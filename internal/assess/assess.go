@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/config"
@@ -109,18 +110,20 @@ type controlsMap struct {
 	OpenClawAudit []auditMapping    `json:"openclaw_audit"`
 }
 
-var controls = func() controlsMap {
+// controls parses the embedded map on first use, not at program start:
+// every clawwarden invocation (the sudo shim included) would pay for it.
+var controls = sync.OnceValue(func() controlsMap {
 	var m controlsMap
 	if err := json.Unmarshal(controlsJSON, &m); err != nil {
 		panic("assess: controls.json: " + err.Error())
 	}
 	return m
-}()
+})
 
 // CheckIDs lists the check ids of the assessment, in report order.
 func CheckIDs() []string {
-	ids := make([]string, len(controls.Checks))
-	for i, d := range controls.Checks {
+	ids := make([]string, len(controls().Checks))
+	for i, d := range controls().Checks {
 		ids[i] = d.CheckID
 	}
 	return ids
@@ -129,7 +132,7 @@ func CheckIDs() []string {
 func refs(ids []string) []Control {
 	out := make([]Control, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, Control{ID: id, Name: controls.Controls[id]})
+		out = append(out, Control{ID: id, Name: controls().Controls[id]})
 	}
 	return out
 }
@@ -273,7 +276,7 @@ func Run(ctx context.Context, o Options) *Assessment {
 		Host:        o.Hostname,
 		User:        o.User,
 		Tool:        "clawwarden",
-		Frameworks:  controls.Frameworks,
+		Frameworks:  controls().Frameworks,
 		Inputs: Inputs{
 			OpenClawConfig: o.ConfigPath,
 			StateDir:       o.Paths.StateDir,
@@ -281,7 +284,7 @@ func Run(ctx context.Context, o Options) *Assessment {
 			ReportsDir:     o.ReportsDir,
 		},
 	}
-	for _, d := range controls.Checks {
+	for _, d := range controls().Checks {
 		c := &Check{
 			CheckID: d.CheckID, Title: d.Title, Owner: d.Owner,
 			ISO27001: refs(d.ISO27001), NISTCSF: refs(d.NISTCSF), Source: SourceClawwarden,
@@ -290,7 +293,7 @@ func Run(ctx context.Context, o Options) *Assessment {
 	}
 	e.gather()
 	e.evaluate()
-	for _, d := range controls.Checks {
+	for _, d := range controls().Checks {
 		c := e.byID[d.CheckID]
 		if c.Status == "" {
 			panic("assess: check " + d.CheckID + " was not evaluated")
@@ -412,7 +415,7 @@ func mapOpenClawAudit(o Options) AuditSection {
 // empty prefix is the generic A.8.9 / PR.PS-01 mapping.
 func auditMappingFor(checkID string) auditMapping {
 	best := auditMapping{Prefix: "-", ISO27001: []string{"A.8.9"}, NISTCSF: []string{"PR.PS-01"}}
-	for _, m := range controls.OpenClawAudit {
+	for _, m := range controls().OpenClawAudit {
 		if strings.HasPrefix(checkID, m.Prefix) && (best.Prefix == "-" || len(m.Prefix) > len(best.Prefix)) {
 			best = m
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // SudoRule is one sudoers rule that applies to the assessed user.
@@ -32,7 +33,7 @@ type SudoPosture struct {
 
 // defaultsRE matches a Defaults line, optionally scoped (Defaults:user,
 // Defaults@host, Defaults>runas, Defaults!cmd).
-var defaultsRE = regexp.MustCompile(`^Defaults([:@>!]\S+)?\s+(.*)$`)
+var defaultsRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Defaults([:@>!]\S+)?\s+(.*)$`) })
 
 // readSudoers parses sudoersFile and the files of includeDir (as sudo's
 // @includedir does: names without '.' and not ending in '~'), keeping what
@@ -130,7 +131,7 @@ func stripComment(s string) string {
 // parseSudoersLine adds what line says about user to p; Defaults scoped to
 // user go to userDefaults, which the caller applies last.
 func parseSudoersLine(p, userDefaults *SudoPosture, aliases map[string][]string, line, origin, user string, groups []string) {
-	if m := defaultsRE.FindStringSubmatch(line); m != nil {
+	if m := defaultsRE().FindStringSubmatch(line); m != nil {
 		switch scope := m[1]; {
 		case scope == "":
 			applyDefaults(p, m[2], origin)

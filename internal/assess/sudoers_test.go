@@ -167,19 +167,19 @@ func TestControlsMapComplete(t *testing.T) {
 			t.Errorf("CheckIDs()[%d] = %s, want %s", i, got[i], want[i])
 		}
 	}
-	for _, d := range controls.Checks {
+	for _, d := range controls().Checks {
 		if len(d.ISO27001) == 0 || len(d.NISTCSF) == 0 || d.Owner == "" || d.Title == "" {
 			t.Errorf("%s lacks a title, owner or references", d.CheckID)
 		}
 		for _, id := range append(append([]string{}, d.ISO27001...), d.NISTCSF...) {
-			if controls.Controls[id] == "" {
+			if controls().Controls[id] == "" {
 				t.Errorf("%s refers to %s, which the controls map does not name", d.CheckID, id)
 			}
 		}
 	}
-	for _, m := range controls.OpenClawAudit {
+	for _, m := range controls().OpenClawAudit {
 		for _, id := range append(append([]string{}, m.ISO27001...), m.NISTCSF...) {
-			if controls.Controls[id] == "" {
+			if controls().Controls[id] == "" {
 				t.Errorf("openclaw_audit prefix %q refers to unnamed control %s", m.Prefix, id)
 			}
 		}

@@ -12,20 +12,25 @@ import (
 )
 
 // BenchmarkExecOverhead times, in one run and interleaved, the same
-// pre-approved command through `clawwarden exec` and through bare sudo, both
-// as the unprivileged test user, and reports the medians and the per-call
-// overhead (ms), and the same call through the sudo shim
-// (~/.openclaw/bin/sudo, with CLAWWARDEN_KEEP_SESSION=1 so the approval is
-// kept) for the shim's overhead over exec. Run it through ./scripts/bench.
+// command through `clawwarden exec` with an approval the person kept and
+// through bare `sudo -n`, both as the unprivileged test user (a NOPASSWD
+// rule for /usr/bin/true), and the start of a hello-world static Go binary;
+// it reports the medians, the per-call overhead and the overhead in
+// hello-world starts, (guarded − bare) / hello. The same call through the
+// sudo shim (~/.openclaw/bin/sudo) gives the shim's overhead over exec. Run
+// it through ./scripts/bench.
 func BenchmarkExecOverhead(b *testing.B) {
 	u := testenv.RequireUser(b)
 	bin := testenv.Binary(b, "")
 	home := testenv.Home(b, u)
 	env := testenv.Env(home)
+	hello := helloBinary(b)
 
-	// Pre-approve /usr/bin/true for this session on a real terminal.
+	// The person approves /usr/bin/true on a real terminal and keeps it.
 	c := testenv.Start(b, testenv.Command(u, env, home, bin, "exec", "--keep-session", "--", "/usr/bin/true"))
 	c.Expect(`\[y/N\] `)
+	c.Send("y\n")
+	c.Expect(`Also allow this exact command again`)
 	c.Send("y\n")
 	if code := c.Wait(); code != 0 {
 		b.Fatalf("pre-approval: exit %d:\n%s", code, c.Output())
@@ -65,20 +70,48 @@ func BenchmarkExecOverhead(b *testing.B) {
 		}
 		return d
 	}
-	var viaGuard, viaSudo, viaShim []time.Duration
+	var viaGuard, viaSudo, viaShim, viaHello []time.Duration
 	for b.Loop() {
 		viaSudo = append(viaSudo, runOnce(sudo, "-n", "--", "/usr/bin/true"))
 		viaGuard = append(viaGuard, runOnce(bin, "exec", "--keep-session", "--approval-timeout", "2s", "--", "/usr/bin/true"))
 		viaShim = append(viaShim, runShim())
+		viaHello = append(viaHello, runOnce(hello))
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	mg, msu := median(viaGuard), median(viaSudo)
+	mg, msu, mh := median(viaGuard), median(viaSudo), median(viaHello)
 	b.ReportMetric(ms(msu), "sudo-median-ms")
 	b.ReportMetric(ms(mg), "exec-median-ms")
+	b.ReportMetric(ms(mh), "hello-median-ms")
 	b.ReportMetric(ms(mg-msu), "overhead-median-ms")
-	b.ReportMetric(float64(mg)/float64(msu), "exec/sudo")
+	b.ReportMetric(float64(mg-msu)/float64(mh), "overhead/hello")
 	b.ReportMetric(ms(median(viaShim)), "shim-median-ms")
 	b.ReportMetric(ms(median(viaShim)-mg), "shim-over-exec-ms")
+}
+
+// helloBinary builds a static hello-world Go program (CGO off, like
+// clawwarden) into a directory the test user can run it from: the cost of
+// starting any Go program, the unit the overhead is measured in.
+func helloBinary(b *testing.B) string {
+	b.Helper()
+	dir, err := os.MkdirTemp("", "clawwarden-hello-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	src := "package main\n\nimport \"os\"\n\nfunc main() { os.Stdout.WriteString(\"hello, world\\n\") }\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.26\n"), 0o644)
+	out := filepath.Join(dir, "hello")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
+	if o, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build hello: %v\n%s", err, o)
+	}
+	return out
 }
 
 func median(ds []time.Duration) time.Duration {

@@ -75,13 +75,18 @@ func (r *run) execute(t *approval.Terminal, keep, noPassword bool) (int, error) 
 	if o.Edit {
 		opts = append([]string{"-e"}, opts...)
 	}
+	// The session state (last activity; the approval kept or consumed) is
+	// written while the command runs: it does not depend on the outcome,
+	// and its fsyncs then cost the caller nothing.
+	state := make(chan error, 1)
+	go func() { state <- r.updateState(keep, noPassword) }()
 	res, err := sudo.Run(sudo.Command{Sudo: r.sudo, Opts: opts, Argv: r.abs, Env: sudo.Env(o.Getenv),
 		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr})
 	if err != nil {
 		res = notRun(err)
 	}
 	r.finished = true
-	r.afterwards(res, keep, "here", noPassword)
+	r.record(res, keep, "here", <-state)
 	if !res.Ran {
 		return 0, fmt.Errorf("%w: %s", ErrNotRun, res.NotRun)
 	}
@@ -151,9 +156,15 @@ func (r *run) approvePending(ctx context.Context, req approval.Request, t *appro
 // kept it (or it was a kept one), drop the others, audit the outcome. It
 // runs whether or not the command ran.
 func (r *run) afterwards(res sudo.Result, keep bool, where string, noPassword bool) {
+	r.record(res, keep, where, r.updateState(keep, noPassword))
+}
+
+// updateState records the activity, keeps the approval when the person kept
+// it (or it was a kept one) and drops the others.
+func (r *run) updateState(keep, noPassword bool) error {
 	o := &r.o
 	store := &session.Store{Path: o.Paths.Security(config.SessionStateFile), Now: o.Now}
-	stateErr := store.Update(func(st *session.State, now time.Time) error {
+	return store.Update(func(st *session.State, now time.Time) error {
 		st.Touch(now)
 		switch {
 		case keep:
@@ -165,6 +176,11 @@ func (r *run) afterwards(res sudo.Result, keep bool, where string, noPassword bo
 		}
 		return nil
 	})
+}
+
+// record audits how the run ended and what became of the session.
+func (r *run) record(res sudo.Result, keep bool, where string, stateErr error) {
+	o := &r.o
 	rec := ResultRecord(res, where)
 	sess := audit.Record{Event: "session", Decision: "dropped"}
 	if keep {

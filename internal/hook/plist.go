@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"howett.net/plist"
 )
@@ -17,7 +18,7 @@ import (
 // none.
 const launchdDefaultPATH = "/usr/bin:/bin:/usr/sbin:/sbin"
 
-var labelPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+var labelPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]+$`) })
 
 // LaunchdLabel is the gateway's LaunchAgent label, chosen as OpenClaw
 // chooses it: $OPENCLAW_LAUNCHD_LABEL, else ai.openclaw.gateway, or
@@ -30,7 +31,7 @@ func LaunchdLabel(getenv func(string) string) (string, error) {
 			label = "ai.openclaw." + p
 		}
 	}
-	if !labelPattern.MatchString(label) {
+	if !labelPattern().MatchString(label) {
 		return "", fmt.Errorf("launchd label %q is not valid", label)
 	}
 	return label, nil

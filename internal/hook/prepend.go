@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // prependSetHint is the command that sets a pathPrepend list by hand.
@@ -54,7 +55,7 @@ func (h *Hook) installPrepend(ctx context.Context, st *State, r *Report) {
 		return
 	}
 	for _, o := range agentOverrides(agents, bin, h.Paths.Home) {
-		if !agentID.MatchString(o.id) {
+		if !agentID().MatchString(o.id) {
 			r.add(LayerPathPrepend, Failed, fmt.Sprintf("agent %q sets its own pathPrepend without %s first, and its id cannot be written as a config path", o.id, bin),
 				"add "+bin+" first to that agent's tools.exec.pathPrepend yourself")
 			continue
@@ -64,7 +65,7 @@ func (h *Hook) installPrepend(ctx context.Context, st *State, r *Report) {
 }
 
 // agentID is an agent id that can be written in a dotted config path.
-var agentID = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var agentID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
 type agentOverride struct {
 	id      string

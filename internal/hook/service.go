@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -115,7 +116,7 @@ type Launchctl struct {
 // loaded, so there is nothing to do until the restart.
 func (l Launchctl) Reload(context.Context) error { return nil }
 
-var launchctlPID = regexp.MustCompile(`(?m)^\s*pid = (\d+)\s*$`)
+var launchctlPID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*pid = (\d+)\s*$`) })
 
 // StartedAt implements [Service]: the pid from `launchctl print`, then its
 // start time from `ps -o lstart=`.
@@ -124,7 +125,7 @@ func (l Launchctl) StartedAt(ctx context.Context) (time.Time, bool, error) {
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	m := launchctlPID.FindSubmatch(out)
+	m := launchctlPID().FindSubmatch(out)
 	if m == nil {
 		return time.Time{}, false, nil
 	}

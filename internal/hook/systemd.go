@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"unicode/utf8"
 )
@@ -77,7 +78,7 @@ func envAssignment(name, value string) string {
 }
 
 // unitName checks a systemd unit name taken from the environment.
-var unitName = regexp.MustCompile(`^[A-Za-z0-9@._:-]+\.service$`)
+var unitName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9@._:-]+\.service$`) })
 
 // SystemdUnit is the gateway's systemd user unit, named as OpenClaw names it:
 // $OPENCLAW_SYSTEMD_UNIT, else openclaw-gateway.service, or
@@ -93,7 +94,7 @@ func SystemdUnit(getenv func(string) string) (string, error) {
 	if !strings.HasSuffix(name, ".service") {
 		name += ".service"
 	}
-	if !unitName.MatchString(name) {
+	if !unitName().MatchString(name) {
 		return "", fmt.Errorf("systemd unit name %q is not valid", name)
 	}
 	return name, nil

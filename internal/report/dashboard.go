@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"html/template"
 	"io"
+	"sync"
 
 	"github.com/clawwarden/clawwarden/internal/assess"
 )
@@ -11,7 +12,10 @@ import (
 //go:embed dashboard.html.tmpl
 var dashboardTmpl string
 
-var dashboard = template.Must(template.New("dashboard").Parse(dashboardTmpl))
+// dashboard is parsed on first use, not at program start.
+var dashboard = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("dashboard").Parse(dashboardTmpl))
+})
 
 // bar is one bar of the inline SVG chart.
 type bar struct {
@@ -72,5 +76,5 @@ func WriteDashboard(w io.Writer, a *assess.Assessment) error {
 		RiskBars: bars(risks, a.Summary.ByRisk, "r-"),
 		ChartH:   4 * 28,
 	}
-	return dashboard.Execute(w, d)
+	return dashboard().Execute(w, d)
 }

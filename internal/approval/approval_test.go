@@ -301,23 +301,44 @@ func TestQueueExpiryLimitsAndIDs(t *testing.T) {
 
 func TestDescribeEscapes(t *testing.T) {
 	r := newRequest(time.Now())
-	r.Argv = []string{"/usr/bin/id", "evil\u202etxt", strings.Repeat(" ", 10000)}
+	r.Argv = []string{"/usr/bin/id", "evil\u202etxt", "a    b"}
+	r.SudoArgs = []string{"--bell"}
 	r.Reason = "line\nbreak"
+	r.Agent = strings.Repeat("x", 5000)
+	r.Rule = strings.Repeat("r", 5000)
 	r.Advisory = true
+	if err := r.CheckShowable(); err != nil {
+		t.Fatal(err)
+	}
 	d := Describe(r)
-	for _, want := range []string{`argv[1]:  $'evil\u202etxt'`, "U+202E", `reason:   $'line\nbreak'`, "NOPASSWD", "bytes in all", "agent's own words"} {
+	for _, want := range []string{`argv[1]:  $'evil\u202etxt'`, `argv[2]:  $'a \x20\x20\x20b'`, "U+202E", `sudo[0]:  --bell`,
+		`reason:   $'line\nbreak'`, "NOPASSWD", "agent's own words", "command:  sudo --bell -- /usr/bin/id"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("Describe lacks %q:\n%s", want, d)
 		}
 	}
-	if strings.ContainsRune(d, '\u202e') || strings.Count(d, "\n") > 20 {
-		t.Errorf("Describe leaks raw text:\n%s", d)
+	if strings.ContainsRune(d, '\u202e') || len(d) > 3000 {
+		t.Errorf("Describe leaks raw text or grows with the agent's fields (%d bytes):\n%s", len(d), d)
 	}
+	for _, line := range strings.Split(d, "\n") {
+		if len(line) > 400 {
+			t.Errorf("a line of %d bytes", len(line))
+		}
+	}
+	// Too long to show whole: refused, not cut.
+	spaces := newRequest(time.Now())
+	spaces.Argv = append(spaces.Argv, strings.Repeat(" ", 10000))
 	many := newRequest(time.Now())
 	for i := range 1000 {
 		many.Argv = append(many.Argv, fmt.Sprint(i))
 	}
-	if d := Describe(many); !strings.Contains(d, "more arguments not shown") || strings.Count(d, "\n") > maxShownArgs+20 {
-		t.Errorf("1000 arguments: %d lines", strings.Count(d, "\n"))
+	wide := newRequest(time.Now())
+	for range 20 {
+		wide.Argv = append(wide.Argv, strings.Repeat("w", 400))
+	}
+	for name, r := range map[string]Request{"10,000 spaces": spaces, "1,000 arguments": many, "20 wide arguments": wide} {
+		if err := r.CheckShowable(); !errors.Is(err, ErrTooLong) {
+			t.Errorf("%s: CheckShowable = %v", name, err)
+		}
 	}
 }

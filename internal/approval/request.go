@@ -44,13 +44,16 @@ type Request struct {
 	KeepRequested bool `json:"keep_requested,omitempty"`
 	// Advisory: sudo would run this command for the account with no
 	// password, so the password is not the gate (see package sudo).
-	Advisory       bool      `json:"advisory,omitempty"`
-	AdvisoryDetail string    `json:"advisory_detail,omitempty"`
-	Agent          string    `json:"agent,omitempty"` // why the requester was taken for an agent
-	UID            int       `json:"uid"`
-	PID            int       `json:"pid"`
-	Created        time.Time `json:"created"`
-	Expires        time.Time `json:"expires"`
+	Advisory       bool   `json:"advisory,omitempty"`
+	AdvisoryDetail string `json:"advisory_detail,omitempty"`
+	Agent          string `json:"agent,omitempty"` // why the requester was taken for an agent
+	// CwdWritable is a fact the approver works out for the prompt: this
+	// account can write the working directory. Not part of the request.
+	CwdWritable bool      `json:"-"`
+	UID         int       `json:"uid"`
+	PID         int       `json:"pid"`
+	Created     time.Time `json:"created"`
+	Expires     time.Time `json:"expires"`
 }
 
 // Command is the request's command line as a person reads it, every

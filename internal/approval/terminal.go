@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -135,59 +136,100 @@ func (t *Terminal) discardTypeahead() {
 	t.r.Reset(t.f)
 }
 
-// Limits on what the prompt shows of one request.
+// Limits on what a request may hold to be shown whole on a terminal. A
+// request beyond them is refused rather than shown cut: a person must see
+// every byte of what they approve.
 const (
-	maxShownArgs  = 64
-	maxShownBytes = 256
+	MaxShownArgs  = 64   // argv elements (files for sudoedit)
+	MaxShownBytes = 512  // one escaped element or sudo option
+	MaxShownTotal = 4096 // all escaped elements and options together
+	maxShownText  = 200  // one line of the agent's words or of a noted fact
 )
 
+// ErrTooLong is wrapped when a request cannot be shown whole.
+var ErrTooLong = errors.New("too long to show in full on a terminal")
+
+// CheckShowable refuses a request that [Describe] cannot show whole.
+func (r Request) CheckShowable() error {
+	if n := len(r.Argv) + len(r.SudoArgs); n > MaxShownArgs {
+		return fmt.Errorf("%w: %d arguments and options (at most %d)", ErrTooLong, n, MaxShownArgs)
+	}
+	total := 0
+	for i, a := range append(slices.Clone(r.SudoArgs), r.Argv...) {
+		w := len(quote.Word(a))
+		if w > MaxShownBytes {
+			return fmt.Errorf("%w: element %d is %d bytes escaped (at most %d)", ErrTooLong, i, w, MaxShownBytes)
+		}
+		total += w
+	}
+	if total > MaxShownTotal {
+		return fmt.Errorf("%w: %d bytes escaped (at most %d)", ErrTooLong, total, MaxShownTotal)
+	}
+	return nil
+}
+
 // Describe renders r for a person: first the facts clawwarden worked out
-// (command, binary and hash, working directory, policy rule, warnings),
-// then argv one escaped element per line, then the agent's own words
-// (reason, session id) fenced as such. Every value is escaped (package
-// quote), so an argument cannot fake lines, hide characters or reorder text.
+// (binary and hash, working directory, policy rule, warnings), then each
+// sudo option and each argv element on a line of its own, escaped, then the
+// agent's own words (reason, session id), fenced as such, and last the whole
+// command line, right above the question. Every value is escaped (package
+// quote) and every free-text line is cut to one screen line, so nothing the
+// agent wrote can fake lines, hide characters or push the real lines off
+// the screen; callers refuse requests that [Request.CheckShowable] refuses.
 func Describe(r Request) string {
 	var b strings.Builder
 	b.WriteString("clawwarden: privileged command requested\n")
-	fmt.Fprintf(&b, "  command:  %s\n", clip(r.Command(), 4*maxShownBytes))
-	if !r.Edit {
-		fmt.Fprintf(&b, "  binary:   %s (sha256 %s)\n", quote.Word(r.Argv[0]), r.BinarySHA256)
+	if r.Edit {
+		b.WriteString("  program:  sudoedit (edits a copy as this account, then copies it back as root)\n")
+	} else {
+		fmt.Fprintf(&b, "  binary:   %s (sha256 %s)\n", clip(quote.Word(r.Argv[0]), MaxShownBytes), clip(quote.Word(r.BinarySHA256), 64))
 	}
-	fmt.Fprintf(&b, "  cwd:      %s\n", quote.Word(r.Cwd))
+	fmt.Fprintf(&b, "  cwd:      %s\n", clip(quote.Word(r.Cwd), MaxShownBytes))
 	if r.Rule != "" {
-		fmt.Fprintf(&b, "  policy:   %s\n", quote.Text(r.Rule))
+		fmt.Fprintf(&b, "  policy:   %s\n", clip(quote.Text(r.Rule), maxShownText))
 	}
 	if r.ID != "" {
-		fmt.Fprintf(&b, "  request:  %s\n", r.ID)
-	}
-	for i, a := range r.Argv {
-		if i == maxShownArgs {
-			fmt.Fprintf(&b, "  … %d more arguments not shown (%d in all)\n", len(r.Argv)-i, len(r.Argv))
-			break
-		}
-		label := fmt.Sprintf("argv[%d]", i)
-		if r.Edit {
-			label = fmt.Sprintf("file[%d]", i)
-		}
-		fmt.Fprintf(&b, "  %-9s %s\n", label+":", clip(quote.Word(a), maxShownBytes))
-		if s := quote.Suspicious(a); len(s) > 0 || !utf8.ValidString(a) {
-			fmt.Fprintf(&b, "  WARNING:  %s holds invisible, control or direction-changing characters (%s)\n", label, strings.Join(s, " "))
-		}
+		fmt.Fprintf(&b, "  request:  %s\n", quote.Word(r.ID))
 	}
 	if r.Advisory {
 		b.WriteString("  WARNING:  sudo runs this command for this account with NO password (NOPASSWD): any process of this\n" +
 			"            account can run it without clawwarden, so this prompt protects nothing against the agent;\n" +
 			"            the fix is enforced mode: clawwarden enforce install\n")
 	}
+	if r.Edit {
+		b.WriteString("  WARNING:  sudoedit edits a temporary copy owned by this account: any process of this account\n" +
+			"            (the agent) can change what is written back; approve only if it may write these files\n")
+	}
+	if r.CwdWritable {
+		b.WriteString("  WARNING:  this account can write the working directory: relative paths name files the agent controls\n")
+	}
 	if r.Untrusted {
 		b.WriteString("  WARNING:  the agent is working on content from an UNTRUSTED source\n")
 	}
 	if r.Agent != "" {
-		fmt.Fprintf(&b, "  note:     filed by an agent (%s)\n", quote.Text(r.Agent))
+		fmt.Fprintf(&b, "  note:     filed by an agent (%s)\n", clip(quote.Text(r.Agent), maxShownText))
+	}
+	for i, a := range r.SudoArgs {
+		fmt.Fprintf(&b, "  sudo[%d]:  %s\n", i, clip(quote.Word(a), MaxShownBytes))
+	}
+	for i, a := range r.Argv {
+		if i == MaxShownArgs {
+			fmt.Fprintf(&b, "  … %d more not shown (%d in all)\n", len(r.Argv)-i, len(r.Argv))
+			break
+		}
+		label := fmt.Sprintf("argv[%d]", i)
+		if r.Edit {
+			label = fmt.Sprintf("file[%d]", i)
+		}
+		fmt.Fprintf(&b, "  %-9s %s\n", label+":", clip(quote.Word(a), MaxShownBytes))
+		if s := quote.Suspicious(a); len(s) > 0 || !utf8.ValidString(a) {
+			fmt.Fprintf(&b, "  WARNING:  %s holds invisible, control or direction-changing characters (%s)\n", label, clip(strings.Join(s, " "), maxShownText))
+		}
 	}
 	b.WriteString("  the agent's own words (not checked by clawwarden):\n")
 	fmt.Fprintf(&b, "    reason:   %s\n", orNone(r.Reason))
 	fmt.Fprintf(&b, "    session:  %s\n", orNone(r.SessionID))
+	fmt.Fprintf(&b, "  command:  %s\n", clip(r.Command(), MaxShownTotal+MaxShownBytes))
 	return b.String()
 }
 
@@ -195,7 +237,7 @@ func orNone(s string) string {
 	if s == "" {
 		return "(none)"
 	}
-	return clip(quote.Word(s), maxShownBytes)
+	return clip(quote.Word(s), maxShownText)
 }
 
 // clip shortens an already escaped text for display and says so.

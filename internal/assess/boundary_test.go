@@ -40,12 +40,13 @@ func runOnRoot(t *testing.T, files map[string]string) (map[string]assess.Check, 
 // no NOPASSWD rule, no cached tickets, TIOCSTI off.
 func cleanHost() map[string]string {
 	return map[string]string{
-		"etc/sudoers":                      "Defaults\ttimestamp_timeout=0\nagent\tALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n",
-		"etc/sudoers.d/README":             "# nothing here\n",
-		"proc/sys/dev/tty/legacy_tiocsti":  "0\n",
-		"etc/pam.d/sudo":                   "#%PAM-1.0\nsession required pam_limits.so\n@include common-auth\n",
-		"etc/pam.d/common-auth":            "auth\t[success=1 default=ignore]\tpam_unix.so nullok\nauth\trequisite\tpam_deny.so\nauth\trequired\tpam_permit.so\n",
-		"etc/apt/apt.conf.d/20placeholder": "\n",
+		"etc/sudoers":                       "Defaults\ttimestamp_timeout=0\nagent\tALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n",
+		"etc/sudoers.d/README":              "# nothing here\n",
+		"proc/sys/dev/tty/legacy_tiocsti":   "0\n",
+		"proc/sys/kernel/yama/ptrace_scope": "1\n",
+		"etc/pam.d/sudo":                    "#%PAM-1.0\nsession required pam_limits.so\n@include common-auth\n",
+		"etc/pam.d/common-auth":             "auth\t[success=1 default=ignore]\tpam_unix.so nullok\nauth\trequisite\tpam_deny.so\nauth\trequired\tpam_permit.so\n",
+		"etc/apt/apt.conf.d/20placeholder":  "\n",
 	}
 }
 
@@ -138,6 +139,21 @@ func TestPrivilegeBoundary(t *testing.T) {
 			wantStatus: assess.StatusPartial, wantRisk: assess.RiskMedium,
 			evidence: []string{"$ROOT/proc/sys/dev/tty/legacy_tiocsti not present", "TIOCSTI not checked"},
 			notMit:   []string{"sysctl"},
+		},
+		{
+			name:       "ptrace_scope=0",
+			change:     map[string]string{"proc/sys/kernel/yama/ptrace_scope": "0\n"},
+			wantStatus: assess.StatusPartial, wantRisk: assess.RiskMedium,
+			evidence:   []string{"$ROOT/proc/sys/kernel/yama/ptrace_scope: 0"},
+			observed:   []string{"trace or rewrite the memory"},
+			mitigation: []string{"kernel.yama.ptrace_scope=1"},
+		},
+		{
+			name:       "no Yama",
+			change:     map[string]string{"proc/sys/kernel/yama/ptrace_scope": ""},
+			wantStatus: assess.StatusPartial, wantRisk: assess.RiskMedium,
+			evidence:   []string{"the Yama LSM is not active"},
+			mitigation: []string{"kernel.yama.ptrace_scope=1"},
 		},
 		{
 			name:       "pam_u2f in /etc/pam.d/sudo",

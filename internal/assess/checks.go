@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -393,6 +394,25 @@ func (e *evaluator) privilegeBoundary() {
 		default:
 			ev = append(ev, fmt.Sprintf("%s: unexpected value %q: TIOCSTI not checked", tiocsti, v))
 		}
+	}
+
+	ptrace := e.root("/proc/sys/kernel/yama/ptrace_scope")
+	switch b, err := os.ReadFile(ptrace); {
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		ev = append(ev, "ptrace scope not checked: "+err.Error())
+	case err != nil || strings.TrimSpace(string(b)) == "0":
+		val := "the Yama LSM is not active (" + ptrace + " not present)"
+		if err == nil {
+			val = ptrace + ": 0"
+		}
+		ev = append(ev, val)
+		if runtime.GOOS == "linux" || e.o.Root != "" {
+			finding(false, "any process can trace or rewrite the memory of the account's other processes ("+val+")",
+				"a process of the account can attach to the person's shell or to `clawwarden approve` as it starts (before it makes itself non-dumpable) and change what runs",
+				"set `kernel.yama.ptrace_scope=1` (a file in /etc/sysctl.d/; needs the Yama LSM in the kernel's lsm= list)")
+		}
+	default:
+		ev = append(ev, ptrace+": "+strings.TrimSpace(string(b)))
 	}
 
 	touch, pamEv := e.sudoTouchFactor()

@@ -18,4 +18,3 @@ func CommandTree() *cobra.Command {
 	root.InitDefaultCompletionCmd()
 	return root
 }
-

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"crypto/rand"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -603,4 +605,109 @@ func TestRefusalsAuditedAndExplained(t *testing.T) {
 	if code := c.Wait(); code != 1 || !strings.Contains(c.Output(), "nobody answered") {
 		t.Errorf("unanswered prompt: exit %d:\n%s", code, c.Output())
 	}
+}
+
+// The request file is the agent's to write: `approve` checks what it runs
+// against what can be shown and what the policy names, not against the
+// file's word (found by attacking the guard as the agent).
+func TestForgedRequestsRefusedByApprove(t *testing.T) {
+	f := newPasswordFixture(t)
+	pw := testenv.SetPassword(t, f.u)
+	link := filepath.Join(sharedDir(t), "proj-link")
+	os.Symlink("/etc", link)
+	tests := []struct {
+		name string
+		edit func(m map[string]any, marker string)
+		want string
+	}{
+		{"sudo options that are a command", func(m map[string]any, marker string) {
+			m["sudo_args"] = []string{"--prompt=" + strings.Repeat(" ", 100), "/usr/bin/touch", marker}
+		}, "sudo options"},
+		{"named line for another command", func(m map[string]any, marker string) {
+			m["named"] = []string{"sudo", "-N", "/usr/bin/id"}
+			m["sudo_args"] = []string{"--no-update"}
+		}, "do not follow from the command line"},
+		{"working directory through a symlink", func(m map[string]any, marker string) {
+			m["cwd"] = link
+		}, "without symlinks"},
+		{"argument too long to show", func(m map[string]any, marker string) {
+			m["argv"] = []string{"/usr/bin/touch", marker, strings.Repeat("x", 3000)}
+		}, "too long to show"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := rootMarker(t)
+			os.RemoveAll(filepath.Join(f.home, ".openclaw", "security", "pending"))
+			g := f.cmd(nil, "exec", "--approval-timeout", "60s", "--", "/usr/bin/touch", filepath.Join(f.home, "harmless"))
+			if err := g.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer g.Wait()
+			defer g.Process.Kill()
+			id := f.waitPending(t)
+			path := filepath.Join(f.home, ".openclaw", "security", "pending", id+".request.json")
+			data, _ := os.ReadFile(path)
+			var req map[string]any
+			if err := json.Unmarshal(data, &req); err != nil {
+				t.Fatal(err)
+			}
+			tt.edit(req, m)
+			data, _ = json.Marshal(req)
+			os.WriteFile(path, data, 0o600)
+			c := f.console(nil, "approve", id)
+			// If approve wrongly asks, the person answers it and types the
+			// password, trusting what was shown.
+			answered := false
+			testenv.Eventually(t, "approve to refuse or ask", func() bool {
+				if !answered && strings.Contains(c.Output(), "[y/N]") {
+					c.Send("y\n")
+					answered = true
+				}
+				if answered && strings.Contains(c.Output(), "password for") && !strings.Contains(c.Output(), "PWSENT") {
+					c.Send(pw + "\n")
+					return true
+				}
+				return c.Exited()
+			})
+			code := c.Wait()
+			if code == 0 || !strings.Contains(c.Output(), tt.want) {
+				t.Errorf("approve: exit %d, want a refusal saying %q:\n%s", code, tt.want, c.Output())
+			}
+			if _, err := os.Stat(m); err == nil {
+				t.Fatalf("the forged request ran as root:\n%s", c.Output())
+			}
+		})
+	}
+}
+
+// `approve` (and the guard) make themselves non-dumpable: another process
+// of the account cannot open their memory to rewrite what runs after the
+// person approved.
+func TestApproverMemoryClosedToTheAgent(t *testing.T) {
+	f := newPasswordFixture(t)
+	g := f.cmd(nil, "exec", "--approval-timeout", "60s", "--", "/usr/bin/id")
+	if err := g.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer g.Wait()
+	defer g.Process.Kill()
+	id := f.waitPending(t)
+	c := f.console(nil, "approve", id)
+	c.Expect(`\[y/N\] `)
+	approver := c.Cmd.Process.Pid
+	for name, pid := range map[string]int{"approve": approver, "waiting guard": g.Process.Pid} {
+		cmd := testenv.Command(f.u, f.env, f.home, "/bin/sh", "-c", `exec 3<>"/proc/$P/mem" && echo OPENED`)
+		cmd.Env = append(cmd.Env, fmt.Sprintf("P=%d", pid))
+		out, _ := cmd.CombinedOutput()
+		if strings.Contains(string(out), "OPENED") {
+			t.Errorf("the account opened the memory of %s (pid %d)", name, pid)
+		}
+	}
+	// Control: an ordinary process of the account is open to it.
+	ctl := testenv.Command(f.u, f.env, f.home, "/bin/sh", "-c", `exec 3<>/proc/self/mem && echo OPENED`)
+	if out, _ := ctl.CombinedOutput(); !strings.Contains(string(out), "OPENED") {
+		t.Errorf("control: the account cannot open its own process's memory: %s", out)
+	}
+	c.Send("n\n")
+	c.Wait()
 }

@@ -7,14 +7,19 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/clawwarden/clawwarden/internal/agent"
 	"github.com/clawwarden/clawwarden/internal/approval"
 	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/policy"
+	"github.com/clawwarden/clawwarden/internal/quote"
 	"github.com/clawwarden/clawwarden/internal/rootfile"
+	"github.com/clawwarden/clawwarden/internal/shim"
 	"github.com/clawwarden/clawwarden/internal/sudo"
 )
 
@@ -43,14 +48,13 @@ func (a *Approver) queue() *approval.Queue {
 }
 
 func (a *Approver) audit(r approval.Request, recs ...audit.Record) {
-	cwd, _ := os.Getwd()
 	for i := range recs {
 		recs[i].Time = a.now().UTC()
 		recs[i].Argv = r.Argv
 		recs[i].RequestID = r.ID
 		recs[i].SessionID = r.SessionID
 		recs[i].Reason = r.Reason
-		recs[i].Cwd = cwd
+		recs[i].Cwd = r.Cwd
 	}
 	(&audit.Log{Path: a.Paths.Security(config.AuditLogFile)}).Append(recs...)
 }
@@ -83,6 +87,9 @@ func (a *Approver) Get(id string) (approval.Request, error) {
 // request names and the policy must still allow the command. It refuses on
 // a terminal that belongs to an agent.
 func (a *Approver) Approve(ctx context.Context, id string) (Outcome, error) {
+	if err := approval.Harden(); err != nil {
+		return Outcome{}, err
+	}
 	r, err := a.Get(id)
 	if err != nil {
 		return Outcome{}, err
@@ -97,17 +104,18 @@ func (a *Approver) Approve(ctx context.Context, id string) (Outcome, error) {
 		a.audit(r, audit.Record{Event: "approval", Decision: "refused", Detail: "clawwarden approve refused: " + c.Why})
 		return out, fmt.Errorf("%w: %s", ErrAgentTerminal, c.Why)
 	}
-	sudoPath, err := a.revalidate(r)
+	chk, err := a.revalidate(ctx, r)
 	if err != nil {
 		a.deny(r, "clawwarden approve: "+err.Error())
 		return out, err
 	}
+	defer chk.dir.Close()
 	pass, err := approval.LoadPassphrase(a.Paths.Security(config.PassphraseFile))
 	if err != nil {
 		return out, err
 	}
 	t.Deadline = r.Expires
-	ans, err := approval.Ask(t, r, approval.Factors{Token: a.Env.ApprovalToken, Passphrase: pass}, "Approve, and run this exact command as root here?")
+	ans, err := approval.Ask(t, chk.view, approval.Factors{Token: a.Env.ApprovalToken, Passphrase: pass}, "Approve, and run this exact command as root here?")
 	if err != nil {
 		if errors.Is(err, approval.ErrDenied) || errors.Is(err, approval.ErrTimeout) {
 			a.deny(r, "clawwarden approve: not confirmed")
@@ -122,37 +130,64 @@ func (a *Approver) Approve(ctx context.Context, id string) (Outcome, error) {
 		return out, err
 	}
 	out.Approved = true
-	a.audit(r, audit.Record{Event: "approval", Decision: "granted", Detail: d.Where + keepWord(d.Keep, r.KeepRequested), Advisory: r.Advisory})
+	a.audit(r, audit.Record{Event: "approval", Decision: "granted", Detail: d.Where + optionsWord(r) + keepWord(d.Keep, r.KeepRequested), Advisory: chk.view.Advisory})
 	t.Close()
-	out.Result = a.run(r, sudoPath, t.Name())
+	out.Result = a.run(r, chk, t.Name())
 	return out, nil
 }
 
-// revalidate checks r again as the guard would, and returns the sudo to run
-// it with.
-func (a *Approver) revalidate(r approval.Request) (string, error) {
-	sudoPath, err := sudo.Find(a.Env.RealSudo)
-	if err != nil {
-		return "", err
+// checked is what revalidate worked out for the person and the run: the
+// request as shown (policy rule and NOPASSWD recomputed, not taken from the
+// file), the sudo to use, and the working directory, opened.
+type checked struct {
+	view approval.Request
+	sudo string
+	dir  *os.File
+}
+
+// optionsWord names the sudo options of r for the audit record.
+func optionsWord(r approval.Request) string {
+	if len(r.SudoArgs) == 0 && !r.Edit {
+		return ""
 	}
-	for i, s := range r.Argv {
-		if err := checkText(fmt.Sprintf("argument %d", i), s); err != nil {
-			return "", err
+	return "; sudo options " + quote.Argv(r.SudoArgs) + map[bool]string{true: " (sudoedit)", false: ""}[r.Edit]
+}
+
+// revalidate checks r again as the guard would — the request file is the
+// agent's to write — and works out what the person is shown.
+func (a *Approver) revalidate(ctx context.Context, r approval.Request) (checked, error) {
+	var c checked
+	if err := r.CheckShowable(); err != nil {
+		return c, fmt.Errorf("%w: %v; inspect it with 'clawwarden pending --json'", ErrInvalidCommand, err)
+	}
+	var err error
+	if c.sudo, err = sudo.Find(a.Env.RealSudo); err != nil {
+		return c, err
+	}
+	for i, s := range append(append(slices.Clone(r.Argv), r.SudoArgs...), r.Named...) {
+		if err := checkText(fmt.Sprintf("element %d", i), s); err != nil {
+			return c, err
 		}
+	}
+	if err := checkOptions(r); err != nil {
+		return c, err
 	}
 	if !r.Edit {
 		abs, err := rootfile.Resolve(r.Argv[0])
 		if err != nil || abs != r.Argv[0] {
-			return "", fmt.Errorf("%w: %s is no longer a file root can run: %v", ErrInvalidCommand, r.Argv[0], err)
+			return c, fmt.Errorf("%w: %s is no longer a file root can run: %v", ErrInvalidCommand, r.Argv[0], err)
 		}
 		sum, err := rootfile.Hash(abs)
 		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrInvalidCommand, err)
+			return c, fmt.Errorf("%w: %v", ErrInvalidCommand, err)
 		}
 		if !approval.Equal(sum, r.BinarySHA256) {
-			return "", fmt.Errorf("%w: %s changed since the request was filed (sha256 %s, the request names %s); the agent must ask again",
+			return c, fmt.Errorf("%w: %s changed since the request was filed (sha256 %s, the request names %s); the agent must ask again",
 				ErrInvalidCommand, abs, sum, r.BinarySHA256)
 		}
+	}
+	if c.dir, err = openDir(r.Cwd); err != nil {
+		return c, fmt.Errorf("%w: the working directory: %v", ErrInvalidCommand, err)
 	}
 	path := a.Paths.Security(config.CommandPolicyFile)
 	pol, err := policy.Load(path)
@@ -160,17 +195,55 @@ func (a *Approver) revalidate(r approval.Request) (string, error) {
 		pol, err = nil, nil
 	}
 	if err != nil {
-		return "", err
+		c.dir.Close()
+		return c, err
 	}
-	if d := Decide(pol, path, r.Cwd, r.Argv, r.Argv, r.Edit, r.Named); !d.Allowed {
-		return "", fmt.Errorf("%w: %s (rule %s)", ErrPolicyBlock, d.Reason, d.Rule)
+	d := Decide(pol, path, r.Cwd, r.Argv, r.Argv, r.Edit, r.Named)
+	if !d.Allowed {
+		c.dir.Close()
+		return c, fmt.Errorf("%w: %s (rule %s)", ErrPolicyBlock, d.Reason, d.Rule)
 	}
-	return sudoPath, nil
+	c.view = r
+	c.view.Rule = d.Rule
+	c.view.Advisory, c.view.AdvisoryDetail = false, ""
+	if !r.Edit {
+		p := sudo.Probe(ctx, c.sudo, r.Argv, sudo.Env(a.Getenv))
+		c.view.Advisory, c.view.AdvisoryDetail = p.Need == sudo.NeedNothing, p.Detail
+	}
+	c.view.CwdWritable = unix.Access(r.Cwd, unix.W_OK) == nil
+	return c, nil
 }
 
-// run runs the approved request here and records the result for the
-// waiting guard.
-func (a *Approver) run(r approval.Request, sudoPath, tty string) approval.Result {
+// checkOptions refuses sudo options that do not follow from the request:
+// without a named command line only the options the shim forwards; with
+// one, exactly the command, options and sudoedit flag the shim derives from
+// it (the policy step then checks that allow_exact names that line).
+func checkOptions(r approval.Request) error {
+	if len(r.Named) == 0 {
+		if r.Edit || !shim.Forwarded(r.SudoArgs) {
+			return fmt.Errorf("%w: sudo options %s (or sudoedit) without a command line the policy names", ErrPolicyBlock, quote.Argv(r.SudoArgs))
+		}
+		return nil
+	}
+	p, err := shim.FromNamed(r.Named)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidCommand, err)
+	}
+	cmd := slices.Clone(p.Command)
+	if !p.Edit && len(cmd) > 0 {
+		if abs, err := rootfile.Resolve(cmd[0]); err == nil {
+			cmd[0] = abs
+		}
+	}
+	if p.Edit != r.Edit || !slices.Equal(p.SudoArgs, r.SudoArgs) || !slices.Equal(cmd, r.Argv) {
+		return fmt.Errorf("%w: the request's command and sudo options do not follow from the command line it names (%s)", ErrInvalidCommand, quote.Argv(r.Named))
+	}
+	return nil
+}
+
+// run runs the approved request here, in the directory opened when it was
+// checked, and records the result for the waiting guard.
+func (a *Approver) run(r approval.Request, chk checked, tty string) approval.Result {
 	q := a.queue()
 	res := approval.Result{ID: r.ID, RequestSHA256: r.Digest(), Where: "clawwarden approve on " + tty, PID: os.Getpid(), Started: a.now().UTC()}
 	finish := func(sr sudo.Result) approval.Result {
@@ -181,10 +254,15 @@ func (a *Approver) run(r approval.Request, sudoPath, tty string) approval.Result
 		a.audit(r, ResultRecord(sr, "in "+res.Where))
 		return res
 	}
-	c := sudo.Command{Sudo: sudoPath, Opts: r.SudoArgs, Argv: r.Argv, Env: sudo.Env(a.Getenv), Dir: r.Cwd}
-	if fi, err := os.Stat(r.Cwd); err != nil || !fi.IsDir() {
-		return finish(sudo.Result{NotRun: fmt.Sprintf("the request's working directory %s is not a directory here", r.Cwd)})
+	// The command runs in the directory that was checked: by handle, not
+	// by path.
+	if err := unix.Fchdir(int(chk.dir.Fd())); err != nil {
+		return finish(sudo.Result{NotRun: "cannot enter the working directory: " + err.Error()})
 	}
+	if err := approval.CheckNotTraced(); err != nil {
+		return finish(sudo.Result{NotRun: err.Error()})
+	}
+	c := sudo.Command{Sudo: chk.sudo, Opts: r.SudoArgs, Argv: r.Argv, Env: sudo.Env(a.Getenv), NoPassword: chk.view.Advisory}
 	if r.Edit {
 		// The editor needs the person's terminal; nothing is relayed.
 		c.Opts = append([]string{"-e"}, c.Opts...)
@@ -194,28 +272,27 @@ func (a *Approver) run(r approval.Request, sudoPath, tty string) approval.Result
 		}
 		defer tty.Close()
 		c.Stdin, c.Stdout, c.Stderr = tty, tty, a.Stderr
-	} else {
-		stdout, stderr, err := q.OutputFiles(r.ID)
-		if err != nil {
-			return finish(sudo.Result{NotRun: "cannot create the output files: " + err.Error()})
-		}
-		defer stdout.Close()
-		defer stderr.Close()
-		outCap, errCap := &capped{w: stdout}, &capped{w: stderr}
-		c.Stdin = nil // /dev/null: what runs gets no input the person did not see
-		c.Stdout = io.MultiWriter(a.Stdout, outCap)
-		c.Stderr = io.MultiWriter(a.Stderr, errCap)
 		sr, err := sudo.Run(c)
 		if err != nil {
 			sr = notRun(err)
 		}
-		res.OutputTruncated = outCap.cut || errCap.cut
 		return finish(sr)
 	}
+	stdout, stderr, err := q.OutputFiles(r.ID)
+	if err != nil {
+		return finish(sudo.Result{NotRun: "cannot create the output files: " + err.Error()})
+	}
+	defer stdout.Close()
+	defer stderr.Close()
+	outCap, errCap := &capped{w: stdout}, &capped{w: stderr}
+	c.Stdin = nil // /dev/null: what runs gets no input the person did not see
+	c.Stdout = io.MultiWriter(a.Stdout, outCap)
+	c.Stderr = io.MultiWriter(a.Stderr, errCap)
 	sr, err := sudo.Run(c)
 	if err != nil {
 		sr = notRun(err)
 	}
+	res.OutputTruncated = outCap.cut || errCap.cut
 	return finish(sr)
 }
 

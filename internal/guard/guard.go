@@ -158,6 +158,12 @@ func Run(ctx context.Context, o Options) (int, error) {
 			audit.Record{Event: "refused", Decision: "refused", Detail: o.Refused.Error()})
 		return 0, o.Refused
 	}
+	// No other process of the account may read or rewrite this one's
+	// memory while it holds an approval.
+	if err := approval.Harden(); err != nil {
+		r.audit(audit.Record{Event: "refused", Decision: "refused", Detail: err.Error()})
+		return 0, err
+	}
 	code, err := r.guard(ctx)
 	if err != nil && !r.finished {
 		r.audit(audit.Record{Event: "refused", Decision: "refused", Rule: r.rule, Detail: err.Error()})
@@ -259,6 +265,9 @@ func (r *run) guard(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("%w: refusing to run a privileged command that cannot be audited: %v", ErrNotRun, err)
 	}
 	req := r.request(untrusted)
+	if err := req.CheckShowable(); err != nil {
+		return 0, fmt.Errorf("%w: %v: a person could not review it", ErrInvalidCommand, err)
+	}
 	if person {
 		return r.approveOnTerminal(tty, req)
 	}
@@ -361,10 +370,16 @@ func (r *run) decide() ([]audit.Record, bool, error) {
 // check` use: for a plain command the policy's decision; for sudo options
 // the shim refuses by default and for sudoedit, allowed only when
 // allow_exact names the whole sudo command line (named, or for sudoedit
-// either spelling: ["sudoedit", FILE…] or ["sudo", "-e", FILE…]).
+// either spelling: ["sudoedit", FILE…] or ["sudo", "-e", FILE…]); deny
+// rules still refuse the command itself.
 func Decide(pol *policy.Policy, policyPath, cwd string, argv, abs []string, edit bool, named []string) policy.Decision {
 	if !edit && len(named) == 0 {
 		return pol.DecideIn(cwd, argv, abs[0])
+	}
+	if !edit {
+		if d, denied := pol.Denies(argv, abs[0]); denied {
+			return d
+		}
 	}
 	names := [][]string{named}
 	if edit {

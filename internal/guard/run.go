@@ -31,6 +31,9 @@ func (r *run) approveOnTerminal(t *approval.Terminal, req approval.Request) (int
 		return 0, err
 	}
 	t.Deadline = r.o.now().Add(r.o.ApprovalTimeout)
+	if err := approval.CheckNotTraced(); err != nil {
+		return 0, err
+	}
 	ans, err := approval.Ask(t, req, f, "Run this exact command as root?")
 	if err != nil {
 		if errors.Is(err, approval.ErrTimeout) {
@@ -71,6 +74,11 @@ func (r *run) execute(t *approval.Terminal, keep, noPassword bool) (int, error) 
 	if t != nil {
 		t.Close()
 	}
+	if err := approval.CheckNotTraced(); err != nil {
+		r.finished = true
+		r.afterwards(notRun(err), false, "here", noPassword)
+		return 0, fmt.Errorf("%w: %v", ErrNotRun, err)
+	}
 	opts := o.SudoArgs
 	if o.Edit {
 		opts = append([]string{"-e"}, opts...)
@@ -81,7 +89,7 @@ func (r *run) execute(t *approval.Terminal, keep, noPassword bool) (int, error) 
 	state := make(chan error, 1)
 	go func() { state <- r.updateState(keep, noPassword) }()
 	res, err := sudo.Run(sudo.Command{Sudo: r.sudo, Opts: opts, Argv: r.abs, Env: sudo.Env(o.Getenv),
-		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr})
+		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, NoPassword: noPassword})
 	if err != nil {
 		res = notRun(err)
 	}

@@ -396,22 +396,8 @@ func (p *Policy) DecideIn(cwd string, argv []string, resolved string) Decision {
 	}
 	f := newForms(argv, resolved)
 	if p != nil {
-		for i, e := range p.denyExact {
-			if form := f.exact(e); form >= 0 {
-				return Decision{
-					Rule:    fmt.Sprintf("deny_exact[%d]", i),
-					Reason:  fmt.Sprintf("the command is listed in deny_exact[%d] in %s; remove that entry to allow it", i, p.source),
-					Subject: f.subject(form),
-				}
-			}
-		}
-		if r, form := f.search(p.deny); r >= 0 {
-			rule := fmt.Sprintf("deny[%d] %q", r, p.deny[r].pattern)
-			return Decision{
-				Rule:    rule,
-				Reason:  fmt.Sprintf("the command matches %s in %s; remove or narrow that pattern to allow it", rule, p.source),
-				Subject: f.subject(form),
-			}
+		if d, denied := p.denied(f); denied {
+			return d
 		}
 		for i, e := range p.allowExact {
 			if form := f.exact(e); form >= 0 {
@@ -452,6 +438,38 @@ func (p *Policy) DecideIn(cwd string, argv []string, resolved string) Decision {
 		reason = "there is no command policy file, so any command the built-in rules do not refuse may go on to approval"
 	}
 	return Decision{Allowed: true, Rule: "allow (no allow list)", Reason: reason, Subject: f.display()}
+}
+
+// Denies applies only the deny rules (deny_exact, then deny) to argv, whose
+// argv[0] resolved to resolved, and returns the refusal when one matches.
+// Deny wins over everything: a command the policy denies stays denied even
+// when allow_exact names a whole sudo command line that runs it.
+func (p *Policy) Denies(argv []string, resolved string) (Decision, bool) {
+	if p == nil || len(argv) == 0 {
+		return Decision{}, false
+	}
+	return p.denied(newForms(argv, resolved))
+}
+
+func (p *Policy) denied(f *forms) (Decision, bool) {
+	for i, e := range p.denyExact {
+		if form := f.exact(e); form >= 0 {
+			return Decision{
+				Rule:    fmt.Sprintf("deny_exact[%d]", i),
+				Reason:  fmt.Sprintf("the command is listed in deny_exact[%d] in %s; remove that entry to allow it", i, p.source),
+				Subject: f.subject(form),
+			}, true
+		}
+	}
+	if r, form := f.search(p.deny); r >= 0 {
+		rule := fmt.Sprintf("deny[%d] %q", r, p.deny[r].pattern)
+		return Decision{
+			Rule:    rule,
+			Reason:  fmt.Sprintf("the command matches %s in %s; remove or narrow that pattern to allow it", rule, p.source),
+			Subject: f.subject(form),
+		}, true
+	}
+	return Decision{}, false
 }
 
 // NamesExactly reports whether the policy's allow_exact lists argv exactly

@@ -25,7 +25,7 @@ func Word(s string) string {
 	if s == "" {
 		return "''"
 	}
-	plain, printable := true, utf8.ValidString(s)
+	plain, printable := true, utf8.ValidString(s) && !strings.Contains(s, "  ")
 	for _, r := range s {
 		if !shellSafe(r) {
 			plain = false
@@ -42,11 +42,14 @@ func Word(s string) string {
 	}
 	var b strings.Builder
 	b.WriteString("$'")
+	prev := rune(0)
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == ' ' && prev == ' ':
+			b.WriteString(`\x20`)
 		case r == '\'' || r == '\\':
 			b.WriteByte('\\')
 			b.WriteRune(r)
@@ -63,6 +66,7 @@ func Word(s string) string {
 		default:
 			b.WriteRune(r)
 		}
+		prev = r
 		i += size
 	}
 	b.WriteByte('\'')

@@ -18,6 +18,8 @@ func TestWord(t *testing.T) {
 		{"bad\xffutf8", `$'bad\xffutf8'`},
 		{"q'\u202e", `$'q\'\u202e'`},
 		{"nbsp\u00a0x", `$'nbsp\u00a0x'`},
+		{"a b", "'a b'"},
+		{"x    command:", `$'x \x20\x20\x20command:'`},
 	} {
 		if got := Word(tt.in); got != tt.want {
 			t.Errorf("Word(%q) = %s, want %s", tt.in, got, tt.want)

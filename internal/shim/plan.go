@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Sentinel errors of a refused invocation; the command line maps them to
@@ -92,17 +93,8 @@ func Decide(args []string, o Options) (Plan, error) {
 				"to allow this exact command line, add " + jsonArgv(named) + " to allow_exact in " + o.PolicyPath,
 			}}, nil
 		}
-		p := Plan{Action: Guard, Command: inv.Command, Named: named, Edit: inv.Edit || inv.Has("edit")}
-		for _, f := range inv.Flags {
-			switch {
-			case f.Name == "edit", nonInteractive[f.Name], f.Name == "reset-timestamp":
-			case f.Value != "" || optionTakesValue(f.Name):
-				p.SudoArgs = append(p.SudoArgs, "--"+f.Name+"="+f.Value)
-			default:
-				p.SudoArgs = append(p.SudoArgs, "--"+f.Name)
-			}
-		}
-		p.SudoArgs = append(p.SudoArgs, inv.Env...)
+		p := fromInvocation(inv)
+		p.Named = named
 		p.ForcePending = !o.Person || hasNonInteractive(inv)
 		if p.ForcePending && !o.AllowNonInteractive {
 			return Plan{Action: Refuse, Err: fmt.Errorf("%w (no terminal a person uses to approve on)", ErrNoPerson), Hints: []string{
@@ -113,11 +105,60 @@ func Decide(args []string, o Options) (Plan, error) {
 	p := Plan{Action: Guard, Command: inv.Command}
 	for _, f := range inv.Flags {
 		if forwardFlags[f.Name] {
-			p.SudoArgs = append(p.SudoArgs, f.Raw)
+			p.SudoArgs = append(p.SudoArgs, "--"+f.Name)
 		}
 	}
 	p.ForcePending = hasNonInteractive(inv) || !o.Person
 	return p, nil
+}
+
+// Forwarded reports whether sudoArgs holds only the options the shim passes
+// on with a command it guards without a named command line (--bell,
+// --no-update). A request that carries anything else must name its whole
+// command line; see [FromNamed].
+func Forwarded(sudoArgs []string) bool {
+	for _, a := range sudoArgs {
+		name, ok := strings.CutPrefix(a, "--")
+		if !ok || !forwardFlags[name] {
+			return false
+		}
+	}
+	return true
+}
+
+// FromNamed derives, from a whole sudo or sudoedit command line that the
+// policy names, the command, sudo options and sudoedit flag the guard runs:
+// the same derivation the shim makes, so whoever holds a request can check
+// that its fields follow from its named line and nothing else.
+func FromNamed(named []string) (Plan, error) {
+	if len(named) == 0 || (named[0] != "sudo" && named[0] != "sudoedit") {
+		return Plan{}, fmt.Errorf("a named command line starts with sudo or sudoedit, not %q", named)
+	}
+	inv, err := Parse(named[1:], named[0] == "sudoedit")
+	if err != nil {
+		return Plan{}, err
+	}
+	p := fromInvocation(inv)
+	p.Named = slices.Clone(named)
+	return p, nil
+}
+
+// fromInvocation is the guarded command of a named invocation: its options
+// in canonical long form (non-interactive ones only decide where approval
+// comes from; -k is always added), VAR=value assignments, the command.
+func fromInvocation(inv Invocation) Plan {
+	p := Plan{Action: Guard, Command: inv.Command, Edit: inv.Edit || inv.Has("edit")}
+	for _, f := range inv.Flags {
+		switch {
+		case f.Name == "edit", nonInteractive[f.Name], f.Name == "reset-timestamp":
+		case f.Value != "" || optionTakesValue(f.Name):
+			p.SudoArgs = append(p.SudoArgs, "--"+f.Name+"="+f.Value)
+		default:
+			p.SudoArgs = append(p.SudoArgs, "--"+f.Name)
+		}
+	}
+	p.SudoArgs = append(p.SudoArgs, inv.Env...)
+	return p
 }
 
 func hasNonInteractive(inv Invocation) bool {

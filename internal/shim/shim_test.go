@@ -128,3 +128,48 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+func TestFromNamedAndForwarded(t *testing.T) {
+	for _, tt := range []struct {
+		named    []string
+		command  string
+		sudoArgs string
+		edit     bool
+	}{
+		{[]string{"sudo", "-u", "postgres", "/usr/bin/psql"}, "/usr/bin/psql", "--user=postgres", false},
+		{[]string{"sudo", "-nu", "postgres", "--", "psql", "-c", "x"}, "psql -c x", "--user=postgres", false},
+		{[]string{"sudoedit", "/etc/hosts"}, "/etc/hosts", "", true},
+		{[]string{"sudo", "-e", "/etc/hosts"}, "/etc/hosts", "", true},
+		{[]string{"sudo", "FOO=1", "/usr/bin/env"}, "/usr/bin/env", "FOO=1", false},
+	} {
+		p, err := FromNamed(tt.named)
+		if err != nil {
+			t.Fatalf("FromNamed(%q): %v", tt.named, err)
+		}
+		if got := strings.Join(p.Command, " "); got != tt.command || strings.Join(p.SudoArgs, " ") != tt.sudoArgs || p.Edit != tt.edit {
+			t.Errorf("FromNamed(%q) = %q %q %v", tt.named, got, p.SudoArgs, p.Edit)
+		}
+	}
+	for _, bad := range [][]string{nil, {"doas", "id"}, {"sudo", "--bogus", "id"}} {
+		if _, err := FromNamed(bad); err == nil {
+			t.Errorf("FromNamed(%q) accepted", bad)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, true}, {[]string{"--bell"}, true}, {[]string{"--bell", "--no-update"}, true},
+		{[]string{"-B"}, false}, {[]string{"--prompt=x"}, false}, {[]string{"/usr/bin/touch"}, false},
+		{[]string{"--user=root"}, false}, {[]string{"--"}, false},
+	} {
+		if got := Forwarded(tt.args); got != tt.want {
+			t.Errorf("Forwarded(%q) = %v", tt.args, got)
+		}
+	}
+	// What the shim forwards is what Forwarded accepts.
+	p, _ := Decide([]string{"-BN", "--no-up", "id"}, Options{Person: true})
+	if !Forwarded(p.SudoArgs) || len(p.SudoArgs) != 3 {
+		t.Errorf("forwarded %q", p.SudoArgs)
+	}
+}

@@ -174,6 +174,9 @@ type Command struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// NoPassword: sudo needs no password for this command (see [Probe]), so
+	// a message about a password cannot be sudo's own refusal.
+	NoPassword bool
 }
 
 // Args returns sudo's arguments for c: -k, the options, "--", the command.
@@ -213,8 +216,12 @@ func Run(c Command) (Result, error) {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	scan := &refusalScanner{w: stderr}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, scan
+	scan := &refusalScanner{w: stderr, noPassword: c.NoPassword}
+	stdout := &countingWriter{w: c.Stdout}
+	if c.Stdout == nil {
+		stdout.w = io.Discard
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, stdout, scan
 	// A command that leaves a background process holding standard error
 	// open must not keep the guard waiting once the command itself ended.
 	cmd.WaitDelay = time.Second
@@ -253,7 +260,7 @@ func Run(c Command) (Result, error) {
 	default:
 		return res, fmt.Errorf("wait for %s: %w", c.Sudo, err)
 	}
-	if res.ExitCode == 1 {
+	if res.ExitCode == 1 && stdout.n == 0 {
 		if msg := scan.refusal(); msg != "" {
 			res.Ran, res.NotRun = false, msg
 		}
@@ -261,38 +268,48 @@ func Run(c Command) (Result, error) {
 	return res, nil
 }
 
-// refusalMarks are fragments of sudo's (and sudo-rs's) messages, in the C
-// locale, that mean it did not run the command.
-var refusalMarks = []string{
+// passwordMarks are fragments of sudo's (and sudo-rs's) messages, in the C
+// locale, that mean it did not run the command for want of a password.
+var passwordMarks = []string{
 	"a password is required",
 	"a terminal is required",
 	"incorrect password attempt",
 	"incorrect authentication attempt",
 	"authentication failed",
 	"no password was provided",
+	"timed out reading password",
+	"pam authentication error",
+}
+
+// refusalMarks are the other fragments that mean sudo did not run it.
+var refusalMarks = []string{
 	"is not allowed to execute",
 	"is not in the sudoers file",
 	"may not run sudo on",
-	"timed out reading password",
 	"you must have a tty",
-	"pam authentication error",
 	"account validation failure",
 	"unable to execute",
 	"command not found",
 	"not allowed to run sudo",
 }
 
-// refusalScanner passes sudo's standard error through and remembers the
-// first line that is sudo's own refusal.
+// refusalScanner passes sudo's standard error through and remembers a
+// refusal of sudo's: only among the first lines, before anything that is not
+// a line of sudo's, since sudo refuses before the command runs; and not a
+// password refusal when sudo needs no password. A command that prints lines
+// like sudo's first thing and exits 1 can still pass for a refusal: the
+// audit then says "not run" for a command a person approved.
 type refusalScanner struct {
-	w     io.Writer
-	line  []byte
-	found string
+	w          io.Writer
+	noPassword bool
+	line       []byte
+	found      string
+	done       bool // a line that is not sudo's was seen
 }
 
 func (s *refusalScanner) Write(p []byte) (int, error) {
 	n, err := s.w.Write(p)
-	if s.found == "" {
+	if s.found == "" && !s.done {
 		for _, b := range p {
 			if b == '\n' {
 				s.check()
@@ -311,17 +328,38 @@ func (s *refusalScanner) Write(p []byte) (int, error) {
 }
 
 func (s *refusalScanner) check() {
+	if s.done {
+		return
+	}
 	l := string(bytes.TrimSpace(s.line))
 	lower := strings.ToLower(l)
 	if !strings.HasPrefix(lower, "sudo") && !strings.HasPrefix(lower, "sorry, user") {
+		s.done = true
 		return
 	}
-	for _, m := range refusalMarks {
+	marks := refusalMarks
+	if !s.noPassword {
+		marks = append(slices.Clone(passwordMarks), refusalMarks...)
+	}
+	for _, m := range marks {
 		if strings.Contains(lower, m) {
 			s.found = l
 			return
 		}
 	}
+}
+
+// countingWriter counts what the command wrote to standard output: output
+// means it ran.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // refusal returns sudo's refusal message, if it printed one.

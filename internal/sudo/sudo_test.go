@@ -2,6 +2,7 @@ package sudo
 
 import (
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -55,6 +56,7 @@ func TestRefusalScanner(t *testing.T) {
 		{"sudo-rs: Maximum 3 incorrect authentication attempts\n", true},
 		{"partial line without newline: sudo: a password is required", false},
 		{"sudo: a password is required", true}, // the last line, unterminated
+		{"output of the command\nsudo: a password is required\n", false},
 	} {
 		var b strings.Builder
 		s := &refusalScanner{w: &b}
@@ -68,5 +70,18 @@ func TestRefusalScanner(t *testing.T) {
 		if b.String() != tt.stderr {
 			t.Errorf("stderr not passed through: %q", b.String())
 		}
+	}
+}
+
+func TestRefusalScannerNoPassword(t *testing.T) {
+	s := &refusalScanner{w: io.Discard, noPassword: true}
+	s.Write([]byte("sudo: a password is required\n"))
+	if s.refusal() != "" {
+		t.Error("a password refusal counted for a command that needs no password")
+	}
+	s = &refusalScanner{w: io.Discard, noPassword: true}
+	s.Write([]byte("Sorry, user bob is not allowed to execute '/usr/bin/id' as root on vm.\n"))
+	if s.refusal() == "" {
+		t.Error("a policy refusal was missed")
 	}
 }

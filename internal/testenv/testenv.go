@@ -283,6 +283,16 @@ func (c *Console) read() {
 	}
 }
 
+// Exited reports whether the process has ended.
+func (c *Console) Exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Output returns everything the process wrote so far.
 func (c *Console) Output() string {
 	c.mu.Lock()

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/creack/pty v1.1.24
+	github.com/hiddeco/sshsig v0.2.0
 	github.com/mdlayher/netlink v1.11.2
 	github.com/spf13/cobra v1.10.1
 	github.com/titanous/json5 v1.0.0

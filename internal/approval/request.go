@@ -49,11 +49,15 @@ type Request struct {
 	Agent          string `json:"agent,omitempty"` // why the requester was taken for an agent
 	// CwdWritable is a fact the approver works out for the prompt: this
 	// account can write the working directory. Not part of the request.
-	CwdWritable bool      `json:"-"`
-	UID         int       `json:"uid"`
-	PID         int       `json:"pid"`
-	Created     time.Time `json:"created"`
-	Expires     time.Time `json:"expires"`
+	CwdWritable bool `json:"-"`
+	// Notes are more facts worked out by whoever shows the request (enforced
+	// mode: the owning package, staged inputs, the scope asked for), shown
+	// with the other facts. Not part of the request.
+	Notes   []string  `json:"-"`
+	UID     int       `json:"uid"`
+	PID     int       `json:"pid"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
 }
 
 // Command is the request's command line as a person reads it, every

@@ -191,6 +191,9 @@ func Describe(r Request) string {
 	if r.ID != "" {
 		fmt.Fprintf(&b, "  request:  %s\n", quote.Word(r.ID))
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "  fact:     %s\n", clip(quote.Text(n), MaxShownBytes))
+	}
 	if r.Advisory {
 		b.WriteString("  WARNING:  sudo runs this command for this account with NO password (NOPASSWD): any process of this\n" +
 			"            account can run it without clawwarden, so this prompt protects nothing against the agent;\n" +

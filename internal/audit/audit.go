@@ -141,6 +141,8 @@ type Record struct {
 	ExitCode   *int      `json:"exit_code,omitempty"`   // the command's exit status
 	DurationMS *float64  `json:"duration_ms,omitempty"` // how long the command ran
 	Advisory   bool      `json:"advisory,omitempty"`    // the approval was advisory: sudo needed no password (NOPASSWD)
+	Approver   string    `json:"approver,omitempty"`    // enforced mode: the signer's principal
+	KeyFP      string    `json:"key_fp,omitempty"`      // enforced mode: the signer's key fingerprint (SHA256:…)
 	RequestID  string    `json:"request_id,omitempty"`  // ties the records of one request together
 	Detail     string    `json:"detail,omitempty"`      // anything else worth keeping, for people
 }

@@ -72,6 +72,9 @@ characters appear as $'\u202e'. Decide with 'clawwarden approve ID' or
 'clawwarden deny ID' from your own terminal.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, ok := a.enforced(); ok {
+				return a.enforcedPending(asJSON)
+			}
 			q, _, err := a.queue()
 			if err != nil {
 				return err
@@ -112,8 +115,10 @@ characters appear as $'\u202e'. Decide with 'clawwarden approve ID' or
 }
 
 func newApproveCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "approve ID",
+	var forD time.Duration
+	var keyFile string
+	cmd := &cobra.Command{
+		Use:   "approve ID [--for DURATION] [--key FILE]",
 		Short: "Approve a pending privileged command and run it, from your own terminal",
 		Long: `Approve the pending request ID (see 'clawwarden pending') and run it here.
 
@@ -131,11 +136,24 @@ request's working directory, so you type your sudo password for it: in
 same-user mode your password is what the agent cannot produce. Its output
 is shown to you and relayed, with its exit status, to the waiting request.
 
+In enforced mode (see 'clawwarden help enforce') the request comes from the
+root-side queue, with the facts the root helper worked out; you confirm on
+your terminal, and the decision is signed with your approval key, from
+ssh-agent (SSH_AUTH_SOCK) or --key FILE, and handed to the waiting root
+helper, which verifies it and runs the command. --for DURATION (at most 30m)
+keeps the approval of this exact request for that long idle.
+
 Exit status: 0 approved and run (whatever the command's own status, which
-is printed), 1 refused or not run, 4 wrong token or passphrase, 13 no such
-pending request (or it expired).`,
+is printed) or, enforced, signed and submitted; 1 refused or not run, 4
+wrong token or passphrase, 13 no such pending request (or it expired).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, ok := a.enforced(); ok {
+				return a.enforcedDecide(args[0], true, forD, keyFile)
+			}
+			if forD != 0 || keyFile != "" {
+				return usageErr("--for and --key are enforced mode's; in same-user mode you are asked whether to keep the approval")
+			}
 			ap, err := a.approver()
 			if err != nil {
 				return err
@@ -160,6 +178,9 @@ pending request (or it expired).`,
 			return nil
 		},
 	}
+	cmd.Flags().DurationVar(&forD, "for", 0, "enforced mode: keep the approval of this exact request for up to DURATION idle (at most 30m)")
+	cmd.Flags().StringVar(&keyFile, "key", "", "enforced mode: sign with this private key file instead of ssh-agent")
+	return cmd
 }
 
 func newDenyCmd(a *app) *cobra.Command {
@@ -169,6 +190,9 @@ func newDenyCmd(a *app) *cobra.Command {
 		Long:  "Refuse the pending request ID (see 'clawwarden pending'). Exit status 13 when there is no such pending request.",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, ok := a.enforced(); ok {
+				return a.enforcedDecide(args[0], false, 0, "")
+			}
 			ap, err := a.approver()
 			if err != nil {
 				return err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
+	"github.com/clawwarden/clawwarden/internal/rootside"
 )
 
 func init() { subcommands = append(subcommands, newAuditCmd) }
@@ -143,6 +144,9 @@ type auditTailOptions struct {
 func (a *app) auditPath(file string) (string, error) {
 	if file != "" {
 		return file, nil
+	}
+	if _, ok := a.enforced(); ok {
+		return rootside.Layout{}.AuditLog(), nil
 	}
 	paths, err := a.Paths()
 	if err != nil {

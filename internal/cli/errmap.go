@@ -4,7 +4,9 @@ import (
 	"errors"
 
 	"github.com/clawwarden/clawwarden/internal/approval"
+	"github.com/clawwarden/clawwarden/internal/enforce"
 	"github.com/clawwarden/clawwarden/internal/guard"
+	"github.com/clawwarden/clawwarden/internal/rootside"
 	"github.com/clawwarden/clawwarden/internal/shim"
 	"github.com/clawwarden/clawwarden/internal/sudo"
 )
@@ -27,6 +29,10 @@ func domainCode(err error) (int, bool) {
 		{approval.ErrDenied, ExitDenied},
 		{approval.ErrNoTerminal, ExitDenied},
 		{approval.ErrNoRequest, ExitNoRequest},
+		{rootside.ErrNoRequest, ExitNoRequest},
+		{enforce.ErrUnsupported, ExitUnsupported},
+		{enforce.ErrOtherRoutes, ExitFindings},
+		{shim.ErrEnforced, ExitPolicyBlock},
 		{guard.ErrNotRun, ExitDenied},
 		{guard.ErrAgentTerminal, ExitDenied},
 		{shim.ErrRiskyOptions, ExitPolicyBlock},

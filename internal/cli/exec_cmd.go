@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawwarden/clawwarden/internal/guard"
+	"github.com/clawwarden/clawwarden/internal/rootside"
+	"github.com/clawwarden/clawwarden/internal/sudo"
 )
 
 func init() { subcommands = append(subcommands, newExecCmd) }
@@ -56,6 +59,25 @@ The exit status is the command's own, or one of the guard's refusals:
 func (a *app) runExec(cmd *cobra.Command, opts execOptions, argv []string, via string) error {
 	if opts.approvalTimeout <= 0 || opts.approvalTimeout > 24*time.Hour {
 		return usageErr("--approval-timeout must be between 1s and 24h")
+	}
+	if s, ok := a.enforced(); ok && os.Getuid() == s.AgentUID {
+		// Enforced mode: the root helper decides; sudo's rule is the boundary.
+		sudoPath, err := sudo.Find(a.env.RealSudo)
+		if err != nil {
+			return err
+		}
+		reason, task := opts.reason, opts.sessionID
+		if reason == "" {
+			reason = a.env.PrivReason
+		}
+		if task == "" {
+			task = a.env.TaskSessionID
+		}
+		args := []string{"-n", "--", rootside.Layout{}.Helper(), "request", "--reason=" + reason, "--task=" + task}
+		if opts.keepSession {
+			args = append(args, "--keep=30m")
+		}
+		return a.execSudo(sudoPath, append(append(args, "--"), argv...))
 	}
 	return a.runGuard(cmd.Context(), guard.Options{
 		Argv:            argv,

@@ -26,6 +26,7 @@ const (
 	ExitAuditBroken        = 11 // the audit chain does not verify
 	ExitBadState           = 12 // state, policy or report file unsafe, corrupt or malformed
 	ExitNoRequest          = 13 // approve/deny: no such pending request, or it expired
+	ExitUnsupported        = 14 // enforced mode cannot be installed here (not Linux, not root)
 	ExitUsage              = 64 // bad flags or arguments
 	ExitInternal           = 70 // unexpected internal error
 )
@@ -49,6 +50,7 @@ var exitTable = []struct {
 	{ExitAuditBroken, "the audit chain does not verify"},
 	{ExitBadState, "a state, policy or report file is unsafe (symlink, foreign owner, writable by others), corrupt or malformed"},
 	{ExitNoRequest, "`approve`/`deny`: no such pending request, or it expired"},
+	{ExitUnsupported, "`enforce`: enforced mode cannot be installed here (it needs Linux, and root)"},
 	{ExitUsage, "bad flags or arguments"},
 	{ExitInternal, "unexpected internal error"},
 }

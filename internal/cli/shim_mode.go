@@ -15,6 +15,8 @@ import (
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/policy"
+	"github.com/clawwarden/clawwarden/internal/rootfile"
+	"github.com/clawwarden/clawwarden/internal/rootside"
 	"github.com/clawwarden/clawwarden/internal/shim"
 	"github.com/clawwarden/clawwarden/internal/sudo"
 )
@@ -72,6 +74,14 @@ func (a *app) shim(ctx context.Context, args []string) error {
 		return err
 	}
 	edit := filepath.Base(a.argv0) == "sudoedit"
+	if s, ok := a.enforced(); ok && os.Getuid() == s.AgentUID {
+		keep := strings.TrimSpace(a.getenv("CLAWWARDEN_KEEP_SESSION")) == "1"
+		sargs, err := shim.ToHelper(args, edit, rootside.Layout{}.Helper(), a.env.PrivReason, a.env.TaskSessionID, keep)
+		if err != nil {
+			return withCode(ExitPolicyBlock, err)
+		}
+		return a.execSudo(sudoPath, sargs)
+	}
 	plan, err := shim.Decide(args, shim.Options{
 		Edit:                edit,
 		AllowNonInteractive: a.env.AllowNoninteractiveSudo,
@@ -108,6 +118,18 @@ func (a *app) shim(ctx context.Context, args []string) error {
 		o.Refused = withHint(plan.Err, plan.Hints...)
 	}
 	return a.runGuard(ctx, o)
+}
+
+// execSudo replaces this process with the real sudo (enforced mode: the
+// agent asks the root helper; sudo's own rule is the boundary).
+func (a *app) execSudo(sudoPath string, args []string) error {
+	env := []string{"PATH=" + rootfile.SecurePath}
+	for _, k := range []string{"TERM", "LANG"} {
+		if v := a.getenv(k); v != "" && !strings.ContainsAny(v, "\x00\n") {
+			env = append(env, k+"="+v)
+		}
+	}
+	return syscall.Exec(sudoPath, append([]string{"sudo"}, args...), env)
 }
 
 func (a *app) policyPath() string {

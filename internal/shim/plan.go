@@ -179,3 +179,40 @@ func jsonArgv(argv []string) string {
 	b, _ := json.Marshal(argv)
 	return string(b)
 }
+
+// ErrEnforced is wrapped when enforced mode cannot carry an invocation.
+var ErrEnforced = errors.New("not available in enforced mode")
+
+// ToHelper turns the agent's `sudo [--bell|--no-update] CMD ARGS…` into
+// the real sudo's arguments that ask enforced mode's root helper for CMD:
+// `-n -- HELPER request --reason=… --task=… [--keep=…] -- CMD ARGS…`.
+// Informational invocations (-l, -V, -h, -k, -K) are returned as they are,
+// with -k added to -l. Everything else — other options, VAR=value,
+// sudoedit — is refused: the helper runs plain commands only, and sudo
+// itself refuses the agent every other right.
+func ToHelper(args []string, edit bool, helper, reason, task string, keep bool) ([]string, error) {
+	inv, err := Parse(args, edit)
+	if err != nil {
+		return nil, err
+	}
+	d := Classify(inv, true, false)
+	switch {
+	case d.Action == Passthrough:
+		if inv.Has("list") && !inv.Has("reset-timestamp") {
+			return append([]string{"-k"}, args...), nil
+		}
+		return slices.Clone(args), nil
+	case inv.Edit || inv.Has("edit"):
+		return nil, fmt.Errorf("%w: sudoedit edits a copy as the agent's own account, which enforced mode cannot review; ask the person to make the change", ErrEnforced)
+	case d.Action == Refuse && len(d.Risky) > 0:
+		return nil, fmt.Errorf("%w: %s", ErrEnforced, d.Reason)
+	case len(inv.Command) == 0:
+		return nil, fmt.Errorf("%w: no command given", ErrEnforced)
+	}
+	out := []string{"-n", "--", helper, "request", "--reason=" + reason, "--task=" + task}
+	if keep {
+		out = append(out, "--keep=30m")
+	}
+	out = append(out, "--")
+	return append(out, inv.Command...), nil
+}

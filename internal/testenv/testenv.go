@@ -14,6 +14,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,21 @@ type User struct {
 func RequireUser(t testing.TB) User {
 	t.Helper()
 	return requireUser(t, UserName)
+}
+
+// Accounts of the enforced-mode tests: the agent and two approvers, with no
+// sudo rules of their own (scripts/test-user).
+const (
+	AgentName = "clawwarden-agent"
+	AliceName = "clawwarden-alice"
+	BobName   = "clawwarden-bob"
+)
+
+// RequireAccount is [RequireUser] for another account scripts/test-user
+// creates.
+func RequireAccount(t testing.TB, name string) User {
+	t.Helper()
+	return requireUser(t, name)
 }
 
 // RequirePasswordUser is [RequireUser] for [PasswordUserName].
@@ -108,11 +124,17 @@ func Binary(t testing.TB, tags string) string {
 		if tags != "" {
 			args = append(args, "-tags", tags)
 		}
-		args = append(args, "github.com/clawwarden/clawwarden/cmd/clawwarden")
-		cmd := exec.Command("go", args...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			br.err = fmt.Errorf("go build: %v\n%s", err, out)
+		// The root helper is built beside it, from the same build, as a
+		// release ships them (enforce install checks that).
+		for _, pkg := range []string{"clawwarden", "clawwarden-root"} {
+			a := append(slices.Clone(args), "github.com/clawwarden/clawwarden/cmd/"+pkg)
+			a[2] = filepath.Join(dir, pkg)
+			cmd := exec.Command("go", a...)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				br.err = fmt.Errorf("go build: %v\n%s", err, out)
+				return
+			}
 		}
 	})
 	if br.err != nil {

@@ -1,0 +1,645 @@
+// Package enforce installs, checks and removes enforced mode (Linux only):
+// the agent's account gets exactly one sudo right, the root helper, and a
+// person approves each privileged command with a signed decision (see
+// packages helper, rootside and signed).
+//
+// Install lists every system path it writes before writing, refuses (unless
+// forced) when the agent's account has any other route to root (package
+// boundary), and records what it added, so that Uninstall removes exactly
+// that: /etc/sudoers.d ends byte-identical to before. The audit log is the
+// record of what ran as root and is kept.
+package enforce
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"debug/buildinfo"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/clawwarden/clawwarden/internal/boundary"
+	"github.com/clawwarden/clawwarden/internal/policy"
+	"github.com/clawwarden/clawwarden/internal/rootfile"
+	"github.com/clawwarden/clawwarden/internal/rootside"
+	"github.com/clawwarden/clawwarden/internal/signed"
+)
+
+// Sentinel errors.
+var (
+	// ErrOtherRoutes: the agent account has other routes to root.
+	ErrOtherRoutes = errors.New("the agent account has other routes to root")
+	// ErrUnsupported: not Linux, or not root.
+	ErrUnsupported = errors.New("enforced mode cannot be installed here")
+)
+
+// Approver is a person who may sign decisions: a local account (added to
+// the approvers' group, so it can read the queue) and an OpenSSH public key.
+type Approver struct {
+	Account string
+	KeyFile string
+}
+
+// Options for Install.
+type Options struct {
+	Layout    rootside.Layout
+	AgentUser string
+	Approvers []Approver
+	Force     bool
+	// Binary is the running clawwarden; the root helper is taken from beside
+	// it (clawwarden-root in the same directory).
+	Binary string
+	// Out receives what is done, line by line.
+	Out io.Writer
+	// Sudo runs `sudo -ll -U` for the boundary check (nil: the real one).
+	Sudo boundary.Runner
+	// Visudo checks a sudoers file (nil: visudo -cf).
+	Visudo func(path string) error
+}
+
+// Record is what Install added, kept in /var/lib/clawwarden/state/install.json
+// so that Uninstall removes exactly that.
+type Record struct {
+	Version      int      `json:"version"`
+	AgentUser    string   `json:"agent_user"`
+	Created      []string `json:"created"` // paths install created, deepest last
+	SudoersSHA   string   `json:"sudoers_sha256"`
+	GroupCreated bool     `json:"group_created"`
+	GroupAdded   []string `json:"group_added"` // accounts install added to the approvers' group
+	Shims        []string `json:"shims"`       // the agent's shim links
+}
+
+func (o *Options) say(format string, args ...any) {
+	if o.Out != nil {
+		fmt.Fprintf(o.Out, format+"\n", args...)
+	}
+}
+
+// Plan lists every system path Install writes.
+func Plan(l rootside.Layout) []string {
+	return []string{l.Helper(), l.CLI(), l.ConfigDir() + "/ (settings.json, allowed_signers, command-policy.json)",
+		l.VarDir() + "/ (state/ 0700, pending/ 0750 root:" + rootside.ApproversGroup + ", inbox/ 1733)",
+		l.LogDir() + "/ (audit.jsonl and its head, readable by all)", l.SudoersFile(),
+		"group " + rootside.ApproversGroup, "the agent's ~/.openclaw/bin/sudo and sudoedit (symlinks to " + l.CLI() + ")"}
+}
+
+func recordPath(l rootside.Layout) string { return filepath.Join(l.StateDir(), "install.json") }
+
+// LoadRecord reads what install added, if installed.
+func LoadRecord(l rootside.Layout) (Record, error) {
+	data, err := rootside.ReadRootFile(recordPath(l))
+	if err != nil {
+		return Record{}, err
+	}
+	var r Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return Record{}, err
+	}
+	return r, nil
+}
+
+// SudoersRule is the agent account's one sudo right.
+func SudoersRule(l rootside.Layout, agent string) string {
+	return fmt.Sprintf("# clawwarden enforced mode (clawwarden enforce install): %s's one sudo right is the root helper.\n"+
+		"# Remove with 'clawwarden enforce uninstall'.\n"+
+		"Defaults!%s !setenv\n"+
+		"%s ALL=(root) NOPASSWD: %s request *\n", agent, l.Helper(), agent, l.Helper())
+}
+
+// Install sets enforced mode up (see the package doc).
+func Install(ctx context.Context, o Options) (Record, error) {
+	var rec Record
+	if runtime.GOOS != "linux" {
+		return rec, fmt.Errorf("%w: enforced mode is Linux only (it relies on sudoers, /proc and openat2); on %s use same-user mode", ErrUnsupported, runtime.GOOS)
+	}
+	if os.Geteuid() != 0 {
+		return rec, fmt.Errorf("%w: run it as root (sudo clawwarden enforce install …)", ErrUnsupported)
+	}
+	l := o.Layout
+	agent, err := user.Lookup(o.AgentUser)
+	if err != nil {
+		return rec, fmt.Errorf("agent account %q: %w", o.AgentUser, err)
+	}
+	agentUID, _ := strconv.Atoi(agent.Uid)
+	agentGID, _ := strconv.Atoi(agent.Gid)
+	if agentUID == 0 {
+		return rec, fmt.Errorf("%w: the agent account must not be root", ErrUnsupported)
+	}
+	if len(o.Approvers) == 0 {
+		return rec, errors.New("name at least one approver: --approver ACCOUNT=PUBLIC_KEY_FILE")
+	}
+	signers, err := approverSigners(o.Approvers, o.AgentUser)
+	if err != nil {
+		return rec, err
+	}
+	helperSrc := filepath.Join(filepath.Dir(o.Binary), "clawwarden-root")
+	if err := sameBuild(o.Binary, helperSrc); err != nil {
+		return rec, err
+	}
+	if prev, err := LoadRecord(l); err == nil && prev.AgentUser != o.AgentUser {
+		return rec, fmt.Errorf("enforced mode is installed for %s; run 'clawwarden enforce uninstall' first", prev.AgentUser)
+	}
+
+	// Other routes to root.
+	rep := boundary.Check(ctx, boundary.Options{Account: o.AgentUser, Helper: l.Helper(), Root: l.Root, Sudo: o.Sudo})
+	if !rep.Clean() {
+		for _, f := range rep.Findings {
+			o.say("  route to root: %s [%s]\n    fix: %s", f.Detail, f.Kind, f.Fix)
+		}
+		if !o.Force {
+			return rec, fmt.Errorf("%w (%d found, listed above): close them and install again, or --force (status then keeps saying \"not enforced\")", ErrOtherRoutes, len(rep.Findings))
+		}
+		o.say("  --force: installing anyway; 'clawwarden enforce status' will say \"not enforced\" until they are closed")
+	}
+
+	o.say("writing:")
+	for _, p := range Plan(l) {
+		o.say("  %s", p)
+	}
+	if prev, err := LoadRecord(l); err == nil {
+		rec = prev
+	}
+	rec.Version, rec.AgentUser = 1, o.AgentUser
+	created := func(p string) {
+		if !slices.Contains(rec.Created, p) {
+			rec.Created = append(rec.Created, p)
+		}
+	}
+	mkdir := func(p string, mode os.FileMode, gid int) error {
+		if _, err := os.Lstat(p); err != nil {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+			created(p)
+		}
+		if err := os.Chown(p, 0, gid); err != nil {
+			return err
+		}
+		return os.Chmod(p, mode)
+	}
+
+	// The approvers' group.
+	gid, made, err := ensureGroup(rootside.ApproversGroup)
+	if err != nil {
+		return rec, err
+	}
+	rec.GroupCreated = rec.GroupCreated || made
+	for _, a := range o.Approvers {
+		added, err := addToGroup(a.Account, rootside.ApproversGroup)
+		if err != nil {
+			return rec, err
+		}
+		if added && !slices.Contains(rec.GroupAdded, a.Account) {
+			rec.GroupAdded = append(rec.GroupAdded, a.Account)
+		}
+	}
+
+	// Directories.
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+		gid  int
+	}{
+		{l.LibexecDir(), 0o755, 0}, {l.ConfigDir(), 0o755, 0}, {l.VarDir(), 0o711, 0}, {l.StateDir(), 0o700, 0},
+		{l.StagingDir(), 0o700, 0}, {l.PendingDir(), 0o750, gid}, {l.InboxDir(), 0o1733, 0}, {l.LogDir(), 0o755, 0},
+	} {
+		if err := mkdir(d.path, d.mode, d.gid); err != nil {
+			return rec, err
+		}
+	}
+	if err := os.Chmod(l.InboxDir(), 0o1733|os.ModeSticky); err != nil {
+		return rec, err
+	}
+
+	// The binaries.
+	for _, b := range [][2]string{{helperSrc, l.Helper()}, {o.Binary, l.CLI()}} {
+		if _, err := os.Lstat(b[1]); err != nil {
+			created(b[1])
+		}
+		if err := copyRoot(b[0], b[1], 0o755); err != nil {
+			return rec, err
+		}
+	}
+
+	// Configuration.
+	s, err := l.LoadSettings()
+	if err != nil {
+		s = rootside.Settings{Version: rootside.SettingsVersion, InstallID: randomID(), ApprovalTimeout: rootside.Duration(rootside.DefaultApprovalTimeout),
+			MaxPending: rootside.DefaultMaxPending, MaxRequestBytes: rootside.DefaultMaxRequestBytes}
+	}
+	s.AgentUser, s.AgentUID, s.Forced = o.AgentUser, agentUID, !rep.Clean()
+	s.ClawwardenVersion = versionOf(o.Binary)
+	settings, _ := json.MarshalIndent(s, "", "  ")
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{
+		{l.SettingsFile(), append(settings, '\n')},
+		{l.AllowedSigners(), signers},
+	} {
+		if _, err := os.Lstat(f.path); err != nil {
+			created(f.path)
+		}
+		if err := writeRoot(f.path, f.data, 0o644, 0); err != nil {
+			return rec, err
+		}
+	}
+	if _, err := os.Lstat(l.PolicyFile()); err != nil {
+		pol, from, err := agentPolicy(agent.HomeDir)
+		if err != nil {
+			return rec, err
+		}
+		o.say("command policy (from %s), now root's in %s:\n%s", from, l.PolicyFile(), indent(string(pol)))
+		created(l.PolicyFile())
+		if err := writeRoot(l.PolicyFile(), pol, 0o644, 0); err != nil {
+			return rec, err
+		}
+	}
+	if _, err := os.Lstat(l.AuditLog()); err != nil {
+		created(l.AuditLog())
+		if err := writeRoot(l.AuditLog(), nil, 0o644, 0); err != nil {
+			return rec, err
+		}
+	}
+
+	// The one sudo right, checked by visudo before it is in place.
+	rule := []byte(SudoersRule(l, o.AgentUser))
+	if cur, err := os.ReadFile(l.SudoersFile()); err == nil && hexSHA(cur) != rec.SudoersSHA {
+		return rec, fmt.Errorf("%s exists and is not what clawwarden wrote; move it aside first", l.SudoersFile())
+	}
+	if err := installSudoers(l.SudoersFile(), rule, o.Visudo); err != nil {
+		return rec, err
+	}
+	rec.SudoersSHA = hexSHA(rule)
+
+	// The agent's shims: sudo and sudoedit go to the root helper.
+	for _, name := range []string{"sudo", "sudoedit"} {
+		p := filepath.Join(agent.HomeDir, ".openclaw", "bin", name)
+		if err := linkShim(p, l.CLI(), agentUID, agentGID); err != nil {
+			o.say("  could not install the shim %s: %v", p, err)
+			continue
+		}
+		if !slices.Contains(rec.Shims, p) {
+			rec.Shims = append(rec.Shims, p)
+		}
+	}
+
+	data, _ := json.MarshalIndent(rec, "", "  ")
+	if err := writeRoot(recordPath(l), append(data, '\n'), 0o600, 0); err != nil {
+		return rec, err
+	}
+	o.say("enforced mode installed for %s: its one sudo right is %s", o.AgentUser, l.Helper())
+	return rec, nil
+}
+
+// approverSigners builds allowed_signers from the approvers' key files,
+// each checked by the same strict parser the helper uses.
+func approverSigners(as []Approver, agent string) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("# clawwarden approvers: principal key (written by 'clawwarden enforce install'; options are refused)\n")
+	for _, a := range as {
+		if a.Account == agent {
+			return nil, fmt.Errorf("the agent account %s cannot be an approver", agent)
+		}
+		if _, err := user.Lookup(a.Account); err != nil {
+			return nil, fmt.Errorf("approver %q: %w", a.Account, err)
+		}
+		key, err := os.ReadFile(a.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("approver %s: %w", a.Account, err)
+		}
+		fields := strings.Fields(string(key))
+		if len(fields) < 2 {
+			return nil, fmt.Errorf("approver %s: %s is not an OpenSSH public key", a.Account, a.KeyFile)
+		}
+		fmt.Fprintf(&b, "%s %s %s\n", a.Account, fields[0], fields[1])
+	}
+	if _, err := signed.ParseAllowedSigners(bytes.NewReader(b.Bytes())); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// sameBuild checks that the root helper beside the CLI comes from the same
+// build: the same Go version, module version and build settings (VCS
+// revision, -ldflags with the version).
+func sameBuild(cli, helper string) error {
+	a, err := buildinfo.ReadFile(cli)
+	if err != nil {
+		return fmt.Errorf("read the build of %s: %w", cli, err)
+	}
+	b, err := buildinfo.ReadFile(helper)
+	if err != nil {
+		return fmt.Errorf("the root helper %s (built and released beside clawwarden): %w", helper, err)
+	}
+	settings := func(bi *buildinfo.BuildInfo) string {
+		var out []string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision", "vcs.modified", "-ldflags", "GOOS", "GOARCH":
+				out = append(out, s.Key+"="+s.Value)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	if a.GoVersion != b.GoVersion || a.Main.Version != b.Main.Version || settings(a) != settings(b) {
+		return fmt.Errorf("%s and %s are not from the same build (%s %s [%s] vs %s %s [%s]); install both from one release",
+			cli, helper, a.GoVersion, a.Main.Version, settings(a), b.GoVersion, b.Main.Version, settings(b))
+	}
+	return nil
+}
+
+func versionOf(bin string) string {
+	bi, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return "unknown"
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			return bi.Main.Version + " " + s.Value
+		}
+	}
+	return bi.Main.Version
+}
+
+// agentPolicy is the command policy to move root-side: the agent's own file
+// when it has one, else an empty policy (the built-in rules apply).
+func agentPolicy(home string) ([]byte, string, error) {
+	p := filepath.Join(home, ".openclaw", "security", "command-policy.json")
+	data, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return []byte("{}\n"), "no policy file of the agent's: an empty policy", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := policy.Parse(data, p); err != nil {
+		return nil, "", err
+	}
+	return data, p, nil
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func hexSHA(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// copyRoot copies src to dst atomically, root-owned with mode.
+func copyRoot(src, dst string, mode os.FileMode) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return writeRoot(dst, data, mode, 0)
+}
+
+// writeRoot writes dst atomically (temp file, fsync, rename), owned by root
+// and gid, with mode.
+func writeRoot(dst string, data []byte, mode os.FileMode, gid int) error {
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".clawwarden-tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chown(0, gid); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+// installSudoers writes the rule to a temp file in the sudoers directory
+// (which sudo ignores: its name has a dot), checks it with visudo -cf, then
+// renames it into place.
+func installSudoers(path string, rule []byte, visudo func(string) error) error {
+	tmp := filepath.Join(filepath.Dir(path), ".clawwarden.tmp")
+	if err := writeRoot(tmp, rule, 0o440, 0); err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if visudo == nil {
+		visudo = func(p string) error {
+			out, err := exec.Command("visudo", "-cqf", p).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("visudo -cf %s: %v: %s", p, err, bytes.TrimSpace(out))
+			}
+			return nil
+		}
+	}
+	if err := visudo(tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// ensureGroup creates the group when missing.
+func ensureGroup(name string) (gid int, created bool, err error) {
+	if g, err := user.LookupGroup(name); err == nil {
+		gid, _ = strconv.Atoi(g.Gid)
+		return gid, false, nil
+	}
+	if out, err := exec.Command("groupadd", "--system", name).CombinedOutput(); err != nil {
+		return 0, false, fmt.Errorf("groupadd %s: %v: %s", name, err, bytes.TrimSpace(out))
+	}
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return 0, false, err
+	}
+	gid, _ = strconv.Atoi(g.Gid)
+	return gid, true, nil
+}
+
+// addToGroup adds account to group and reports whether it was not in it.
+func addToGroup(account, group string) (bool, error) {
+	u, err := user.Lookup(account)
+	if err != nil {
+		return false, err
+	}
+	g, err := user.LookupGroup(group)
+	if err != nil {
+		return false, err
+	}
+	if ids, err := u.GroupIds(); err == nil && slices.Contains(ids, g.Gid) {
+		return false, nil
+	}
+	if out, err := exec.Command("gpasswd", "-a", account, group).CombinedOutput(); err != nil {
+		return false, fmt.Errorf("gpasswd -a %s %s: %v: %s", account, group, err, bytes.TrimSpace(out))
+	}
+	return true, nil
+}
+
+// linkShim makes p a symlink to target owned by the agent (its home's
+// .openclaw/bin, created 0700 when missing). An existing non-symlink is
+// left alone and reported.
+func linkShim(p, target string, uid, gid int) error {
+	dir := filepath.Dir(p)
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if _, err := os.Lstat(d); err != nil {
+			if err := os.Mkdir(d, 0o700); err != nil {
+				return err
+			}
+			os.Lchown(d, uid, gid)
+		}
+	}
+	if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink == 0 {
+		return fmt.Errorf("%s exists and is not a symlink", p)
+	}
+	tmp := p + ".clawwarden-tmp"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	os.Lchown(tmp, uid, gid)
+	return os.Rename(tmp, p)
+}
+
+// Uninstall removes exactly what Install recorded adding, and keeps the
+// audit log.
+func Uninstall(o Options) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%w: run it as root", ErrUnsupported)
+	}
+	l := o.Layout
+	rec, err := LoadRecord(l)
+	if err != nil {
+		return fmt.Errorf("enforced mode is not installed here (no record of an install: %v)", err)
+	}
+	if cur, err := os.ReadFile(l.SudoersFile()); err == nil {
+		if hexSHA(cur) != rec.SudoersSHA {
+			return fmt.Errorf("%s changed since install; remove it yourself after checking it, then run uninstall again", l.SudoersFile())
+		}
+		if err := os.Remove(l.SudoersFile()); err != nil {
+			return err
+		}
+		o.say("removed %s", l.SudoersFile())
+	}
+	for _, p := range rec.Shims {
+		if t, err := os.Readlink(p); err == nil && t == l.CLI() {
+			os.Remove(p)
+			o.say("removed %s", p)
+		}
+	}
+	for _, a := range rec.GroupAdded {
+		if out, err := exec.Command("gpasswd", "-d", a, rootside.ApproversGroup).CombinedOutput(); err != nil {
+			o.say("could not take %s out of %s: %v: %s", a, rootside.ApproversGroup, err, bytes.TrimSpace(out))
+		}
+	}
+	keep := func(p string) bool { return p == l.AuditLog() || p == l.LogDir() }
+	for i := len(rec.Created) - 1; i >= 0; i-- {
+		p := rec.Created[i]
+		if keep(p) {
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			o.say("could not remove %s: %v", p, err)
+			continue
+		}
+		o.say("removed %s", p)
+	}
+	os.Remove(recordPath(l))
+	os.Remove(l.StateDir())
+	os.Remove(l.VarDir())
+	if rec.GroupCreated {
+		if out, err := exec.Command("groupdel", rootside.ApproversGroup).CombinedOutput(); err != nil {
+			o.say("could not remove the group %s: %v: %s", rootside.ApproversGroup, err, bytes.TrimSpace(out))
+		}
+	}
+	o.say("kept %s (the record of what ran as root); remove it yourself when it is no longer needed", l.LogDir())
+	return nil
+}
+
+// Status is what 'enforce status' reports.
+type Status struct {
+	Installed bool            `json:"installed"`
+	Enforced  bool            `json:"enforced"`
+	AgentUser string          `json:"agent_user,omitempty"`
+	Reasons   []string        `json:"reasons"` // why not enforced; empty when enforced
+	Boundary  boundary.Report `json:"boundary"`
+	Signers   []string        `json:"signers,omitempty"`
+}
+
+// Check reports whether enforced mode holds: installed, the helper and its
+// sudoers rule in place and unchanged, allowed signers valid, and no other
+// route to root for the agent account.
+func Check(ctx context.Context, o Options) Status {
+	l := o.Layout
+	var st Status
+	s, err := l.LoadSettings()
+	if err != nil {
+		st.Reasons = append(st.Reasons, err.Error())
+		return st
+	}
+	st.Installed, st.AgentUser = true, s.AgentUser
+	if _, err := rootfile.Check(l.Helper(), rootfile.NotSetuid); err != nil {
+		st.Reasons = append(st.Reasons, "root helper: "+err.Error())
+	}
+	rec, err := LoadRecord(l)
+	switch cur, rerr := os.ReadFile(l.SudoersFile()); {
+	case rerr != nil:
+		st.Reasons = append(st.Reasons, "the sudoers rule is missing: "+rerr.Error())
+	case err == nil && hexSHA(cur) != rec.SudoersSHA:
+		st.Reasons = append(st.Reasons, l.SudoersFile()+" changed since install")
+	}
+	if data, err := rootside.ReadRootFile(l.AllowedSigners()); err != nil {
+		st.Reasons = append(st.Reasons, "allowed signers: "+err.Error())
+	} else if signers, err := signed.ParseAllowedSigners(bytes.NewReader(data)); err != nil {
+		st.Reasons = append(st.Reasons, "allowed signers: "+err.Error())
+	} else {
+		for _, sg := range signers {
+			kind := "key file or agent"
+			if signed.HardwareBacked(sg.Key) {
+				kind = "hardware key (touch)"
+			}
+			st.Signers = append(st.Signers, strings.Join(sg.Principals, ",")+" "+signed.Fingerprint(sg.Key)+" ("+kind+")")
+		}
+		if len(signers) == 0 {
+			st.Reasons = append(st.Reasons, "no approver in "+l.AllowedSigners())
+		}
+	}
+	st.Boundary = boundary.Check(ctx, boundary.Options{Account: s.AgentUser, Helper: l.Helper(), Root: l.Root, Sudo: o.Sudo})
+	for _, f := range st.Boundary.Findings {
+		st.Reasons = append(st.Reasons, "route to root: "+f.Detail+" (fix: "+f.Fix+")")
+	}
+	if s.Forced && len(st.Boundary.Findings) > 0 {
+		st.Reasons = append(st.Reasons, "installed with --force")
+	}
+	st.Enforced = len(st.Reasons) == 0
+	return st
+}

@@ -1,0 +1,370 @@
+// Package helper is enforced mode's root helper: the one program the agent's
+// account may run through sudo. It turns a request into a pending approval,
+// waits for a person's signed decision, and runs exactly the file it hashed
+// with nothing of the agent's but the request data.
+//
+// It imports only what a request needs and treats everything it inherits
+// from sudo as hostile: it starts like a setuid program (see startup),
+// reads no environment variable but SUDO_UID (which sudo sets) and no file
+// of the agent's, parses one small argument grammar (ParseArgs), and holds
+// no lock while it waits. Its configuration, state, queue and audit log are
+// root's (package rootside).
+//
+// The steps of a request, each in the audit log:
+//
+//  1. check the caller (SUDO_UID is the configured agent account; no
+//     inherited supplementary groups, which sudo -P would keep);
+//  2. resolve the command to a root-owned file, open it and hash the open
+//     file;
+//  3. apply the root-side command policy;
+//  4. copy agent-writable files named in argv to root-owned staging, hashed,
+//     and rewrite argv to the copies (such requests cannot be kept);
+//  5. reuse an approval an approver kept for exactly this request, after
+//     verifying its signature against today's allowed signers; otherwise
+//  6. file the request (at most MaxPending per account) for the approvers,
+//     notify, and wait, up to the approval timeout on the monotonic clock,
+//     for a decision signed by an allowed signer that names this request's
+//     bytes, this host and a live scope;
+//  7. record the request id as consumed and the command as started
+//     (durably) — if that record cannot be written, nothing runs;
+//  8. run the hashed file (through /proc/self/fd) as root with a fixed
+//     environment, /dev/null as standard input, output through pipes, in /
+//     unless the working directory is root's and not writable by others;
+//     audit and return its exit status.
+package helper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/clawwarden/clawwarden/internal/audit"
+	"github.com/clawwarden/clawwarden/internal/policy"
+	"github.com/clawwarden/clawwarden/internal/rootfile"
+	"github.com/clawwarden/clawwarden/internal/rootside"
+	"github.com/clawwarden/clawwarden/internal/signed"
+)
+
+// Exit statuses of the helper's own refusals; otherwise the command's.
+const (
+	ExitDenied         = 1  // no approval: refused, expired, signature invalid, request void
+	ExitPolicyBlock    = 3  // the root-side command policy refused it
+	ExitInvalidCommand = 8  // not a root-owned file, or a request that cannot be filed
+	ExitUsage          = 64 // not a request in the helper's grammar
+	ExitInternal       = 70 // the helper could not do its job (audit log unwritable, …)
+	ExitNotPermitted   = 77 // not run as root through sudo by the agent account
+)
+
+// testNow replaces the clock in test builds only (testclock.go).
+var testNow func() time.Time
+
+// safePath is the PATH of the command run as root.
+const safePath = rootfile.SecurePath
+
+// Main runs one request and returns the exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	inherited, err := startup()
+	if err != nil {
+		fmt.Fprintf(stderr, "clawwarden-root: %v\n", err)
+		return ExitNotPermitted
+	}
+	h := &helper{layout: rootside.Layout{}, stdout: stdout, stderr: stderr, now: time.Now, inherited: inherited}
+	if testNow != nil {
+		h.now = testNow
+	}
+	return h.main(args)
+}
+
+type helper struct {
+	layout    rootside.Layout
+	settings  rootside.Settings
+	stdout    io.Writer
+	stderr    io.Writer
+	now       func() time.Time
+	inherited []int
+
+	log   *audit.Log
+	req   signed.Request
+	id    string
+	rule  string
+	agent *user.User
+	gids  []int
+}
+
+func (h *helper) say(format string, args ...any) {
+	fmt.Fprintf(h.stderr, "clawwarden-root: "+format+"\n", args...)
+}
+
+// audit appends records stamped with the request's fields.
+func (h *helper) audit(recs ...audit.Record) error {
+	for i := range recs {
+		r := &recs[i]
+		r.Time = h.now().UTC()
+		if r.Argv == nil {
+			r.Argv = h.req.Argv
+		}
+		r.Cwd = h.req.Cwd
+		r.UID = h.settings.AgentUID
+		r.SessionID = h.req.TaskID
+		r.Reason = h.req.Reason
+		r.RequestID = h.id
+	}
+	return h.log.Append(recs...)
+}
+
+// refuse audits a refusal and returns the status.
+func (h *helper) refuse(code int, rule, format string, args ...any) int {
+	msg := fmt.Sprintf(format, args...)
+	h.say("%s", msg)
+	if h.log != nil {
+		h.audit(audit.Record{Event: "refused", Decision: "refused", Rule: rule, Detail: "enforced: " + msg})
+	}
+	return code
+}
+
+func (h *helper) main(args []string) int {
+	var err error
+	h.settings, err = h.layout.LoadSettings()
+	if err != nil {
+		h.say("%v", err)
+		return ExitNotPermitted
+	}
+	h.log = &audit.Log{Path: h.layout.AuditLog()}
+	caller, err := strconv.Atoi(os.Getenv("SUDO_UID"))
+	if err != nil || caller != h.settings.AgentUID {
+		return h.refuse(ExitNotPermitted, "caller", "the root helper serves only the agent account %s (uid %d) through sudo, not uid %q",
+			h.settings.AgentUser, h.settings.AgentUID, os.Getenv("SUDO_UID"))
+	}
+	if h.agent, err = user.LookupId(strconv.Itoa(caller)); err != nil {
+		return h.refuse(ExitNotPermitted, "caller", "the agent account uid %d is unknown: %v", caller, err)
+	}
+	if gids, err := h.agent.GroupIds(); err == nil {
+		for _, g := range gids {
+			if n, err := strconv.Atoi(g); err == nil {
+				h.gids = append(h.gids, n)
+			}
+		}
+	}
+	if g := h.keptGroups(); len(g) > 0 {
+		return h.refuse(ExitNotPermitted, "sudo -P", "sudo kept the caller's groups %v (sudo -P): refused, the command would run with them", g)
+	}
+	a, err := ParseArgs(args)
+	if err != nil {
+		return h.refuse(ExitUsage, "grammar", "%v", err)
+	}
+	return h.request(a)
+}
+
+// keptGroups lists inherited supplementary groups that are the agent's and
+// not root's: sudo -P (preserve groups) keeps them.
+func (h *helper) keptGroups() []int {
+	var out []int
+	for _, g := range h.inherited {
+		if g != 0 && slices.Contains(h.gids, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func (h *helper) request(a Args) int {
+	cwd, err := os.Getwd()
+	if err != nil {
+		cwd = "/"
+	}
+	id := signed.NewID()
+	h.req = signed.Request{ID: id, InstallID: h.settings.InstallID, Account: h.settings.AgentUser, UID: h.settings.AgentUID,
+		Argv: a.Argv, Cwd: cwd, Reason: a.Reason, TaskID: a.Task, Scope: signed.Scope{Once: true}}
+	h.id = h.req.IDString()
+	if a.Keep > 0 {
+		h.req.Scope = signed.Scope{Idle: a.Keep.Round(time.Minute)}
+		if h.req.Scope.Idle < time.Minute {
+			h.req.Scope.Idle = time.Minute
+		}
+	}
+	if err := h.audit(audit.Record{Event: "request", Detail: "enforced: via the root helper (pid " + strconv.Itoa(os.Getpid()) + ")"}); err != nil {
+		h.say("refusing: the audit log cannot be written: %v", err)
+		return ExitInternal
+	}
+	h.layout.ShareAudit()
+
+	// 2. The command: a root-owned file, opened and hashed.
+	abs, err := rootfile.Resolve(a.Argv[0])
+	if err != nil {
+		return h.refuse(ExitInvalidCommand, "resolve", "%v", err)
+	}
+	bin, sum, err := rootfile.Open(abs)
+	if err != nil {
+		return h.refuse(ExitInvalidCommand, "resolve", "%v", err)
+	}
+	defer bin.Close()
+	h.req.Argv = append([]string{abs}, a.Argv[1:]...)
+	h.req.Binary, h.req.BinarySHA256 = abs, sum
+
+	// 3. The root-side policy.
+	pol, err := policy.Load(h.layout.PolicyFile())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return h.refuse(ExitPolicyBlock, "policy", "the command policy cannot be read: %v", err)
+	}
+	dec := pol.DecideIn(cwd, a.Argv, abs)
+	h.rule = dec.Rule
+	if !dec.Allowed {
+		h.audit(audit.Record{Event: "policy", Decision: "deny", Rule: dec.Rule, Detail: dec.Reason})
+		return h.refuse(ExitPolicyBlock, dec.Rule, "refused by the command policy: %s (rule %s)", dec.Reason, dec.Rule)
+	}
+
+	// 4. Agent-writable inputs become root-owned copies.
+	defer os.RemoveAll(filepath.Join(h.layout.StagingDir(), h.id))
+	if err := h.stage(); err != nil {
+		return h.refuse(ExitInvalidCommand, "stage", "%v", err)
+	}
+	now := h.now()
+	h.req.Created = now.UTC().Truncate(time.Second)
+	h.req.Expires = h.req.Created.Add(time.Duration(h.settings.ApprovalTimeout))
+	if err := h.req.Validate(); err != nil {
+		return h.refuse(ExitInvalidCommand, "request", "%v", err)
+	}
+	reqBytes := h.req.Marshal()
+	if len(reqBytes) > h.settings.MaxRequestBytes {
+		return h.refuse(ExitInvalidCommand, "request", "the request is %d bytes (at most %d)", len(reqBytes), h.settings.MaxRequestBytes)
+	}
+	h.audit(audit.Record{Event: "policy", Decision: "allow", Rule: dec.Rule})
+
+	// 5. An approval kept for exactly this request.
+	key := Key{UID: h.req.UID, Argv: h.req.Argv, Binary: abs, BinarySHA256: sum, Cwd: cwd, Task: a.Task}
+	if signer, ok := h.keptApproval(key); ok {
+		h.audit(audit.Record{Event: "approval", Decision: "approved", Detail: "enforced: kept approval", Approver: principal(signer), KeyFP: signed.Fingerprint(signer.Key)})
+		return h.execute(bin)
+	}
+
+	// 6. File it and wait for a signed decision.
+	d, signer, sig, decBytes, code := h.waitForDecision(reqBytes, dec.Rule)
+	if code != 0 {
+		return code
+	}
+	// 7. Consumed and started, durably, before anything runs.
+	if h.layout.IsConsumed(h.id) {
+		return h.refuse(ExitDenied, "consumed", "request %s was already used", h.id)
+	}
+	if err := h.layout.MarkConsumed(h.id, h.now()); err != nil {
+		return h.refuse(ExitInternal, "consumed", "cannot record the request as consumed, so it does not run: %v", err)
+	}
+	rec := audit.Record{Event: "approval", Decision: "approved", Detail: "enforced: signed decision, scope " + d.Scope.String(),
+		Approver: principal(signer), KeyFP: signed.Fingerprint(signer.Key)}
+	if err := h.audit(rec); err != nil {
+		h.say("refusing: the audit log cannot be written: %v", err)
+		return ExitInternal
+	}
+	if !d.Scope.Once && len(h.req.Staged) == 0 {
+		h.keep(key, reqBytes, decBytes, sig, d.Scope.Idle)
+	}
+	return h.execute(bin)
+}
+
+func principal(s signed.Signer) string { return strings.Join(s.Principals, ",") }
+
+// execute is step 8.
+func (h *helper) execute(bin *os.File) int {
+	dir := "/"
+	if rootOnly(h.req.Cwd) {
+		dir = h.req.Cwd
+	}
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/fd/3",
+		Args:       h.req.Argv,
+		Env:        []string{"PATH=" + safePath, "HOME=/root", "LANG=C.UTF-8", "PAGER=cat", "SYSTEMD_PAGER=", "TERM=dumb", "USER=root", "LOGNAME=root"},
+		Dir:        dir,
+		ExtraFiles: []*os.File{bin},
+		Stdout:     onlyWriter{h.stdout},
+		Stderr:     onlyWriter{h.stderr},
+		WaitDelay:  time.Second,
+		SysProcAttr: &syscall.SysProcAttr{
+			Setsid:     true,
+			Credential: &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{0}},
+		},
+	}
+	// The command gets the default signal dispositions back, and a SIGTERM
+	// to the helper (from sudo) reaches it.
+	signal.Reset(syscall.SIGPIPE, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU)
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		h.audit(audit.Record{Event: "result", Decision: "not run", Detail: "enforced: " + err.Error()})
+		h.say("cannot start %s: %v", h.req.Binary, err)
+		return ExitInternal
+	}
+	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGPIPE)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-term:
+			cmd.Process.Signal(syscall.SIGTERM)
+		case <-done:
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		} else {
+			code = ee.ExitCode()
+		}
+	case errors.Is(err, exec.ErrWaitDelay):
+	default:
+		code = ExitInternal
+	}
+	ms := float64(time.Since(start).Microseconds()) / 1000
+	h.audit(audit.Record{Event: "result", Decision: "ran", ExitCode: &code, DurationMS: &ms, Detail: "enforced: ran as root in " + dir})
+	return code
+}
+
+// onlyWriter hides the *os.File behind a writer, so the command's output
+// goes through a pipe and it never holds the agent's terminal.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) {
+	if _, err := o.w.Write(p); err != nil {
+		return len(p), nil // the agent closed its end: the command goes on
+	}
+	return len(p), nil
+}
+
+// rootOnly reports whether dir and every directory above it is root-owned
+// and not writable by group or others.
+func rootOnly(dir string) bool {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		fi, err := os.Lstat(d)
+		if err != nil || !fi.IsDir() {
+			return false
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok || st.Uid != 0 || fi.Mode().Perm()&0o022 != 0 {
+			return false
+		}
+		if d == "/" {
+			return true
+		}
+	}
+}
+
+// timeoutContext is the approval wait's deadline on the monotonic clock.
+func timeoutContext(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}

@@ -184,14 +184,21 @@ wrong token or passphrase, 13 no such pending request (or it expired).`,
 }
 
 func newDenyCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "deny ID",
+	var keyFile string
+	cmd := &cobra.Command{
+		Use:   "deny ID [--key FILE]",
 		Short: "Refuse a pending privileged command",
-		Long:  "Refuse the pending request ID (see 'clawwarden pending'). Exit status 13 when there is no such pending request.",
-		Args:  exactArgs(1),
+		Long: `Refuse the pending request ID (see 'clawwarden pending'). In enforced mode the
+refusal is a signed decision too (ssh-agent, or --key FILE).
+
+Exit status 13 when there is no such pending request.`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, ok := a.enforced(); ok {
-				return a.enforcedDecide(args[0], false, 0, "")
+				return a.enforcedDecide(args[0], false, 0, keyFile)
+			}
+			if keyFile != "" {
+				return usageErr("--key is enforced mode's")
 			}
 			ap, err := a.approver()
 			if err != nil {
@@ -205,6 +212,8 @@ func newDenyCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&keyFile, "key", "", "enforced mode: sign with this private key file instead of ssh-agent")
+	return cmd
 }
 
 func newApprovalCmd(a *app) *cobra.Command {

@@ -2,15 +2,23 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
+	"github.com/clawwarden/clawwarden/internal/signed"
 	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
@@ -54,6 +62,7 @@ func newWorld(t *testing.T, install bool) *world {
 		w.keys[u.Name] = key
 	}
 	t.Cleanup(func() {
+		killHelpers()
 		if _, err := os.Stat("/etc/clawwarden/settings.json"); err == nil {
 			out, err := exec.Command(w.bin, "enforce", "uninstall").CombinedOutput()
 			if err != nil {
@@ -65,8 +74,40 @@ func newWorld(t *testing.T, install bool) *world {
 	})
 	if install {
 		w.install("")
+		w.setting("approval_timeout", "20s")
 	}
 	return w
+}
+
+// killHelpers kills root helpers still waiting for a decision.
+func killHelpers() {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if exe, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && strings.HasSuffix(exe, "/clawwarden-root") {
+			var pid int
+			fmt.Sscan(e.Name(), &pid)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// setting changes one field of /etc/clawwarden/settings.json (as root).
+func (w *world) setting(key string, value any) {
+	w.t.Helper()
+	path := "/etc/clawwarden/settings.json"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		w.t.Fatal(err)
+	}
+	m[key] = value
+	data, _ = json.MarshalIndent(m, "", "  ")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 func (w *world) asRoot(name string, args ...string) string {
@@ -101,6 +142,7 @@ func (w *world) install(extra string) (int, string) {
 func (w *world) agentCmd(env []string, argv ...string) *exec.Cmd {
 	e := append([]string{"HOME=" + w.agentHome, "PATH=" + w.agentHome + "/.openclaw/bin:/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "USER=" + w.agent.Name}, env...)
 	cmd := testenv.Command(w.agent, e, w.agentHome, argv[0], argv[1:]...)
+	cmd.SysProcAttr.Credential.Groups = groupsOf(w.agent.Name)
 	if argv[0] == "sudo" {
 		// The agent's own PATH lookup: its shim comes first.
 		cmd.Path = filepath.Join(w.agentHome, ".openclaw", "bin", "sudo")
@@ -113,6 +155,9 @@ func (w *world) background(cmd *exec.Cmd) *bytes.Buffer {
 	w.t.Helper()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	// A root helper still waiting holds the output pipe after sudo is
+	// killed; the helpers themselves are killed by the world's cleanup.
+	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		w.t.Fatal(err)
 	}
@@ -234,4 +279,511 @@ func TestEnforcedApproveWithKeyFile(t *testing.T) {
 		t.Errorf("/usr/bin/sudo by path ran: %s", o)
 	}
 	_ = time.Second
+}
+
+// runAgent runs argv as the agent and returns status and output.
+func (w *world) runAgent(env []string, stdin string, argv ...string) (int, string) {
+	w.t.Helper()
+	cmd := w.agentCmd(env, argv...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return testenv.ExitCode(err), string(out)
+}
+
+// deny denies request id as approver u.
+func (w *world) deny(u testenv.User, id string) {
+	w.t.Helper()
+	home := filepath.Dir(w.keys[u.Name])
+	cmd := testenv.Command(u, []string{"HOME=" + home, "PATH=/usr/bin:/bin", "TERM=xterm"}, home, w.bin, "deny", id, "--key", w.keys[u.Name])
+	cmd.SysProcAttr.Credential.Groups = groupsOf(u.Name)
+	c := testenv.Start(w.t, cmd)
+	c.Expect(`\[y/N\] `)
+	c.Send("y\n")
+	if code := c.Wait(); code != 0 {
+		w.t.Fatalf("deny: exit %d\n%s", code, c.Output())
+	}
+}
+
+func countAudit(t *testing.T, id, event, decision string) int {
+	n := 0
+	for _, r := range auditRecords(t) {
+		if r["request_id"] == id && r["event"] == event && (decision == "" || r["decision"] == decision) {
+			n++
+		}
+	}
+	return n
+}
+
+// sudo's own rule is the boundary: any other use of sudo by the agent is
+// refused by sudo or by the helper, with the helper's refusals audited.
+func TestEnforcedSudoIsTheBoundary(t *testing.T) {
+	w := newWorld(t, true)
+	m := rootMarker(t)
+	for _, tt := range []struct {
+		name string
+		argv []string
+	}{
+		{"another command by path", []string{"/usr/bin/sudo", "-n", "/usr/bin/touch", m}},
+		{"another user", []string{"/usr/bin/sudo", "-n", "-u", "nobody", "/usr/local/libexec/clawwarden/clawwarden-root", "request", "--", "/usr/bin/touch", m}},
+		{"another group", []string{"/usr/bin/sudo", "-n", "-g", w.agent.Name, "/usr/local/libexec/clawwarden/clawwarden-root", "request", "--", "/usr/bin/touch", m}},
+		{"a shell", []string{"/usr/bin/sudo", "-n", "-s"}},
+		{"keep the environment", []string{"/usr/bin/sudo", "-n", "-E", "/usr/local/libexec/clawwarden/clawwarden-root", "request", "--", "/usr/bin/touch", m}},
+		{"sudoedit", []string{"/usr/bin/sudoedit", "-n", "/etc/hosts"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out := w.runAgent(nil, "", tt.argv...)
+			if code == 0 {
+				t.Errorf("exit 0:\n%s", out)
+			}
+		})
+	}
+	// Through the helper but not a request: refused by its grammar, audited.
+	code, out := w.runAgent(nil, "", "/usr/bin/sudo", "-n", "/usr/local/libexec/clawwarden/clawwarden-root", "request", "run", "/usr/bin/touch", m)
+	if code != 64 || !strings.Contains(out, "usage") {
+		t.Errorf("not a request: exit %d\n%s", code, out)
+	}
+	// sudo -P keeps the agent's groups: the helper refuses.
+	code, out = w.runAgent(nil, "", "/usr/bin/sudo", "-n", "-P", "/usr/local/libexec/clawwarden/clawwarden-root", "request", "--", "/usr/bin/touch", m)
+	if code == 0 {
+		t.Errorf("sudo -P: exit 0\n%s", out)
+	}
+	if _, err := os.Stat(m); err == nil {
+		t.Fatal("a refused invocation ran as root")
+	}
+	refusals := 0
+	for _, r := range auditRecords(t) {
+		if r["event"] == "refused" {
+			refusals++
+		}
+	}
+	if refusals < 2 {
+		t.Errorf("audit has %d refusals, want the grammar and -P refusals", refusals)
+	}
+}
+
+// signWith signs msg with the private key file, as ssh-keygen -Y sign would.
+func signWith(t *testing.T, keyFile string, msg []byte) []byte {
+	t.Helper()
+	pem, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.ParsePrivateKey(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := signed.Sign(msg, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
+}
+
+// drop puts a decision and signature into the inbox as the agent would
+// (any account may).
+func (w *world) drop(id string, decision, sig []byte) {
+	w.t.Helper()
+	dir := "/var/lib/clawwarden/inbox"
+	tag := strings.ToLower(rand.Text()[:8])
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{id + "." + tag + ".sig", sig}, {id + "." + tag + ".decision", decision}} {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+			w.t.Fatal(err)
+		}
+		os.Chown(p, int(w.agent.UID), int(w.agent.GID))
+	}
+}
+
+func installID(t *testing.T) string {
+	data, _ := os.ReadFile("/etc/clawwarden/settings.json")
+	var s struct {
+		InstallID string `json:"install_id"`
+	}
+	json.Unmarshal(data, &s)
+	return s.InstallID
+}
+
+// Forged and misdirected decisions never run anything; a valid deny
+// refuses; a decision is good for its one request only.
+func TestEnforcedForgedDecisionsRefused(t *testing.T) {
+	w := newWorld(t, true)
+	m := rootMarker(t)
+	before := w.pendingIDs()
+	out := w.background(w.agentCmd(nil, "sudo", "/usr/bin/touch", m))
+	id := w.waitPending(before)
+	req, err := os.ReadFile("/var/lib/clawwarden/pending/" + id + ".request")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(req)
+	digest := hex.EncodeToString(sum[:])
+	parsed, err := signed.ParseRequest(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve := signed.Decision{InstallID: installID(t), RequestSHA256: digest, Approve: true, Scope: signed.Scope{Once: true}, NotAfter: parsed.Expires}
+	alice := w.keys[w.alice.Name]
+
+	// A key nobody registered (generated by the agent).
+	stranger := filepath.Join(t.TempDir(), "stranger")
+	w.asRoot("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stranger)
+	w.drop(id, approve.Marshal(), signWith(t, stranger, approve.Marshal()))
+	// An RSA key, signed by ssh-keygen itself.
+	rsaKey := filepath.Join(t.TempDir(), "rsa")
+	w.asRoot("ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", rsaKey)
+	msgFile := filepath.Join(t.TempDir(), "decision")
+	os.WriteFile(msgFile, approve.Marshal(), 0o600)
+	w.asRoot("ssh-keygen", "-q", "-Y", "sign", "-n", signed.Namespace, "-f", rsaKey, msgFile)
+	rsaSig, _ := os.ReadFile(msgFile + ".sig")
+	w.drop(id, approve.Marshal(), rsaSig)
+	// A deny signature offered with approve bytes.
+	deny := approve
+	deny.Approve = false
+	w.drop(id, approve.Marshal(), signWith(t, alice, deny.Marshal()))
+	// Another request's digest.
+	other := approve
+	other.RequestSHA256 = strings.Repeat("ab", 32)
+	w.drop(id, other.Marshal(), signWith(t, alice, other.Marshal()))
+	// One byte changed after signing.
+	good := approve.Marshal()
+	changed := bytes.Replace(good, []byte(digest), []byte(digest[:63]+string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", digest[63])+1)%16])), 1)
+	w.drop(id, changed, signWith(t, alice, good))
+	// Expired.
+	expired := approve
+	expired.NotAfter = time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	w.drop(id, expired.Marshal(), signWith(t, alice, expired.Marshal()))
+	// A scope the approver did not sign.
+	kept := approve
+	kept.Scope = signed.Scope{Idle: 30 * time.Minute}
+	w.drop(id, kept.Marshal(), signWith(t, alice, approve.Marshal()))
+	// Another host's install id.
+	host := approve
+	host.InstallID = strings.Repeat("0f", 16)
+	w.drop(id, host.Marshal(), signWith(t, alice, host.Marshal()))
+
+	testenv.Eventually(t, "the helper to reject all eight forgeries", func() bool { return countAudit(t, id, "decision", "rejected") >= 8 })
+	if _, err := os.Stat(m); err == nil {
+		t.Fatalf("a forged decision ran the command:\n%s", out.String())
+	}
+	// A valid deny from bob ends it.
+	w.deny(w.bob, id)
+	testenv.Eventually(t, "the agent's sudo to end", func() bool { return strings.Contains(out.String(), "was denied by "+w.bob.Name) })
+	if _, err := os.Stat(m); err == nil {
+		t.Fatal("the denied command ran")
+	}
+
+	// A decision is good for its one request: the same signed approval
+	// offered to an identical new request is rejected.
+	before = w.pendingIDs()
+	out2 := w.background(w.agentCmd(nil, "sudo", "/usr/bin/touch", m))
+	id2 := w.waitPending(before)
+	w.drop(id2, approve.Marshal(), signWith(t, alice, approve.Marshal()))
+	testenv.Eventually(t, "the reused decision to be rejected", func() bool { return countAudit(t, id2, "decision", "rejected") >= 1 })
+	w.deny(w.alice, id2)
+	testenv.Eventually(t, "the second request to end", func() bool { return strings.Contains(out2.String(), "denied") })
+	if _, err := os.Stat(m); err == nil {
+		t.Fatal("a reused decision ran the command")
+	}
+}
+
+// asApprover runs a clawwarden command as approver u (no terminal).
+func (w *world) asApprover(u testenv.User, env []string, args ...string) (int, string) {
+	w.t.Helper()
+	home := filepath.Dir(w.keys[u.Name])
+	e := append([]string{"HOME=" + home, "PATH=/usr/bin:/bin", "LANG=C.UTF-8"}, env...)
+	cmd := testenv.Command(u, e, home, w.bin, args...)
+	cmd.SysProcAttr.Credential.Groups = groupsOf(u.Name)
+	out, err := cmd.CombinedOutput()
+	return testenv.ExitCode(err), string(out)
+}
+
+// Approving through ssh-agent, and by hand: decision draft, ssh-keygen -Y
+// sign, decision submit (from any account, here the agent's own).
+func TestEnforcedApproveWithSSHAgentAndByHand(t *testing.T) {
+	w := newWorld(t, true)
+	// ssh-agent as alice, with her key added.
+	sock := filepath.Join(filepath.Dir(w.keys[w.alice.Name]), "agent.sock")
+	agentCmd := testenv.Command(w.alice, []string{"PATH=/usr/bin:/bin"}, "/", "ssh-agent", "-D", "-a", sock)
+	if err := agentCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { agentCmd.Process.Kill(); agentCmd.Wait() })
+	testenv.Eventually(t, "ssh-agent's socket", func() bool { _, err := os.Stat(sock); return err == nil })
+	add := testenv.Command(w.alice, []string{"SSH_AUTH_SOCK=" + sock, "PATH=/usr/bin:/bin"}, "/", "ssh-add", w.keys[w.alice.Name])
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v\n%s", err, out)
+	}
+	before := w.pendingIDs()
+	out := w.background(w.agentCmd(nil, "sudo", "/usr/bin/id", "-u"))
+	id := w.waitPending(before)
+	if code, text := w.approve(w.alice, []string{"SSH_AUTH_SOCK=" + sock}, id); code != 0 {
+		t.Fatalf("approve with ssh-agent: exit %d\n%s", code, text)
+	}
+	testenv.Eventually(t, "the agent to see 0", func() bool { return strings.Contains(out.String(), "0\n") })
+
+	// By hand.
+	before = w.pendingIDs()
+	out = w.background(w.agentCmd(nil, "sudo", "/usr/bin/id", "-un"))
+	id = w.waitPending(before)
+	code, draft := w.asApprover(w.bob, nil, "decision", "draft", id, "--approve")
+	if code != 0 {
+		t.Fatalf("decision draft: exit %d\n%s", code, draft)
+	}
+	dir := filepath.Dir(w.keys[w.bob.Name])
+	dfile := filepath.Join(dir, "decision")
+	os.WriteFile(dfile, []byte(draft), 0o644)
+	shared := sharedDir(t)
+	sign := testenv.Command(w.bob, []string{"PATH=/usr/bin:/bin"}, dir, "ssh-keygen", "-q", "-Y", "sign", "-n", signed.Namespace, "-f", w.keys[w.bob.Name], dfile)
+	if o, err := sign.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -Y sign: %v\n%s", err, o)
+	}
+	// The agent hands them over: the transport carries nothing the helper
+	// does not verify.
+	sig, _ := os.ReadFile(dfile + ".sig")
+	os.WriteFile(filepath.Join(shared, "decision"), []byte(draft), 0o644)
+	os.WriteFile(filepath.Join(shared, "decision.sig"), sig, 0o644)
+	code, text := w.runAgent(nil, "", w.bin, "decision", "submit", id, filepath.Join(shared, "decision"), filepath.Join(shared, "decision.sig"))
+	if code != 0 {
+		t.Fatalf("decision submit: exit %d\n%s", code, text)
+	}
+	testenv.Eventually(t, "the agent to see root", func() bool { return strings.Contains(out.String(), "root\n") })
+}
+
+// A kept approval (--for) reruns without a new signature, ends after its
+// idle time (test clock), and ends at once when its key is removed.
+func TestEnforcedKeptApproval(t *testing.T) {
+	w := newWorld(t, true)
+	keep := []string{"CLAWWARDEN_KEEP_SESSION=1"}
+	before := w.pendingIDs()
+	out := w.background(w.agentCmd(keep, "sudo", "/usr/bin/id", "-u"))
+	id := w.waitPending(before)
+	if code, text := w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name], "--for", "10m"); code != 0 {
+		t.Fatalf("approve --for: exit %d\n%s", code, text)
+	}
+	testenv.Eventually(t, "the first run", func() bool { return strings.Contains(out.String(), "0\n") })
+	// Again: no request is filed, it just runs.
+	if code, o := w.runAgent(keep, "", "sudo", "/usr/bin/id", "-u"); code != 0 || !strings.Contains(o, "0\n") {
+		t.Fatalf("kept approval not reused: exit %d\n%s", code, o)
+	}
+	// 11 idle minutes later (test clock): a new request is filed.
+	os.WriteFile("/etc/clawwarden/test-clock-offset", []byte("11m"), 0o644)
+	before = w.pendingIDs()
+	out = w.background(w.agentCmd(keep, "sudo", "/usr/bin/id", "-u"))
+	id = w.waitPending(before)
+	w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name], "--for", "10m")
+	testenv.Eventually(t, "the run after re-approval", func() bool { return strings.Contains(out.String(), "0\n") })
+	// Removing alice's key revokes what she kept.
+	data, _ := os.ReadFile("/etc/clawwarden/allowed_signers")
+	var keepLines []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, w.alice.Name+" ") {
+			keepLines = append(keepLines, l)
+		}
+	}
+	os.WriteFile("/etc/clawwarden/allowed_signers", []byte(strings.Join(keepLines, "\n")), 0o644)
+	before = w.pendingIDs()
+	bg := w.agentCmd(keep, "sudo", "/usr/bin/id", "-u")
+	out = w.background(bg)
+	id = w.waitPending(before)
+	w.deny(w.bob, id)
+	testenv.Eventually(t, "the revoked run to be refused", func() bool { return strings.Contains(out.String(), "denied") })
+}
+
+// What the agent inherits or controls does not reach root: limits, umask,
+// groups, terminal, standard input; agent-writable files are staged.
+func TestEnforcedInheritedStateAndInput(t *testing.T) {
+	w := newWorld(t, true)
+	probe := "umask; id -G; tty; ulimit -n; ulimit -f; cat"
+	w.asRoot("sh", "-c", `printf '{"allow_exact": [["/usr/bin/sh", "-c", "`+probe+`"], ["/usr/bin/tee", "/root/clawwarden-tee-test"], ["/usr/bin/cat", "note.txt"]]}\n' > /etc/clawwarden/command-policy.json`)
+	t.Cleanup(func() { os.Remove("/root/clawwarden-tee-test") })
+	script := `umask 777; echo evil-input | sudo /usr/bin/sh -c '` + probe + `'; echo "rc=$?"`
+	before := w.pendingIDs()
+	out := w.background(w.agentCmd(nil, "/bin/sh", "-c", script))
+	id := w.waitPending(before)
+	w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name])
+	testenv.Eventually(t, "the probe", func() bool { return strings.Contains(out.String(), "rc=") })
+	got := out.String()
+	for _, want := range []string{"0022\n", "\n0\n", "not a tty"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("probe output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "evil-input") {
+		t.Errorf("the agent's stdin reached root:\n%s", got)
+	}
+	// Limits the agent lowered: restored to root's, or — where root cannot
+	// raise a hard limit back (no CAP_SYS_RESOURCE, as in some containers) —
+	// the request is refused before anything is filed.
+	before = w.pendingIDs()
+	out = w.background(w.agentCmd(nil, "/bin/sh", "-c", `ulimit -f 1; ulimit -n 16; sudo /usr/bin/sh -c '`+probe+`' </dev/null; echo "rc=$?"`))
+	testenv.Eventually(t, "a request or a refusal", func() bool {
+		return strings.Contains(out.String(), "rc=") || len(w.pendingIDs()) > len(before)
+	})
+	if !strings.Contains(out.String(), "rc=") {
+		id = w.waitPending(before)
+		w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name])
+		testenv.Eventually(t, "the limits probe", func() bool { return strings.Contains(out.String(), "rc=") })
+		if strings.Contains(out.String(), "\n16\n") || strings.Contains(out.String(), "\n1\n") {
+			t.Errorf("the agent's limits reached root:\n%s", out.String())
+		}
+	} else if !strings.Contains(out.String(), "lowered") || !strings.Contains(out.String(), "rc=77") {
+		t.Errorf("lowered limits: neither restored nor refused:\n%s", out.String())
+	}
+	// Content piped into an approved tee does not reach the file.
+	before = w.pendingIDs()
+	out = w.background(w.agentCmd(nil, "/bin/sh", "-c", `echo evil | sudo /usr/bin/tee /root/clawwarden-tee-test; echo "rc=$?"`))
+	id = w.waitPending(before)
+	w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name])
+	testenv.Eventually(t, "tee", func() bool { return strings.Contains(out.String(), "rc=") })
+	if data, _ := os.ReadFile("/root/clawwarden-tee-test"); len(data) != 0 {
+		t.Errorf("the agent's input reached root's tee: %q", data)
+	}
+	// An agent-writable file named in argv is staged: what the approver saw
+	// (size, hash) is what runs, whatever the agent writes afterwards.
+	note := filepath.Join(w.agentHome, "note.txt")
+	os.WriteFile(note, []byte("shown to the approver\n"), 0o644)
+	os.Chown(note, int(w.agent.UID), int(w.agent.GID))
+	t.Cleanup(func() { os.Remove(note) })
+	before = w.pendingIDs()
+	out = w.background(w.agentCmd(nil, "sudo", "/usr/bin/cat", "note.txt"))
+	id = w.waitPending(before)
+	os.WriteFile(note, []byte("swapped after filing\n"), 0o644)
+	code, text := w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name])
+	if code != 0 || !strings.Contains(text, "staged input") {
+		t.Fatalf("approve: exit %d\n%s", code, text)
+	}
+	testenv.Eventually(t, "cat output", func() bool {
+		return strings.Contains(out.String(), "shown to the approver") || strings.Contains(out.String(), "swapped")
+	})
+	if strings.Contains(out.String(), "swapped") {
+		t.Errorf("the file changed after filing reached root:\n%s", out.String())
+	}
+}
+
+// A request whose waiting helper died is void; the queue is bounded;
+// oversized and control-character requests are refused; invisible
+// characters are shown escaped.
+func TestEnforcedVoidLimitsAndEscapes(t *testing.T) {
+	w := newWorld(t, true)
+	m := rootMarker(t)
+	before := w.pendingIDs()
+	w.background(w.agentCmd(nil, "sudo", "/usr/bin/touch", m))
+	id := w.waitPending(before)
+	facts, _ := os.ReadFile("/var/lib/clawwarden/pending/" + id + ".facts.json")
+	var f struct {
+		HelperPID int `json:"helper_pid"`
+	}
+	json.Unmarshal(facts, &f)
+	if f.HelperPID <= 0 {
+		t.Fatalf("facts: %s", facts)
+	}
+	syscall.Kill(f.HelperPID, syscall.SIGKILL)
+	testenv.Eventually(t, "the helper to be gone", func() bool { return syscall.Kill(f.HelperPID, 0) != nil })
+	// Only the helper that filed a request holds it: dead, its request is
+	// void, and approve says so.
+	code, text := w.asApprover(w.alice, nil, "approve", id, "--key", w.keys[w.alice.Name])
+	if code == 0 || !strings.Contains(text, "void") {
+		t.Errorf("approve of a void request: exit %d\n%s", code, text)
+	}
+	if _, err := os.Stat(m); err == nil {
+		t.Fatal("a request ran after its helper died")
+	}
+	if n := countAudit(t, id, "approval", "approved"); n != 0 {
+		t.Errorf("audit approves a void request")
+	}
+
+	// Oversized and control characters: refused by the grammar.
+	for _, argv := range [][]string{
+		{"sudo", "/usr/bin/echo", strings.Repeat(" ", 10000)},
+		append([]string{"sudo", "/usr/bin/echo"}, make([]string, 1000)...),
+		{"sudo", "/usr/bin/echo", "\x1b[2J"},
+	} {
+		if code, out := w.runAgent(nil, "", argv...); code != 64 {
+			t.Errorf("%d-argument request: exit %d, want 64\n%.300s", len(argv), code, out)
+		}
+	}
+	// Invisible characters and chat markup are shown escaped to the approver.
+	before = w.pendingIDs()
+	w.background(w.agentCmd(nil, "sudo", "/usr/bin/echo", "invoice\u202efdp.sh", "**urgent** <b>now</b>"))
+	id = w.waitPending(before)
+	code, text = w.approve(w.bob, nil, id, "--key", w.keys[w.bob.Name])
+	if code != 0 || !strings.Contains(text, `$'invoice\u202efdp.sh'`) || strings.Contains(text, "\u202e") {
+		t.Errorf("approve did not show the argument escaped: exit %d\n%s", code, text)
+	}
+
+	// The queue holds at most max_pending requests per account.
+	w.setting("max_pending", 3)
+	var outs []*bytes.Buffer
+	for range 6 {
+		outs = append(outs, w.background(w.agentCmd(nil, "sudo", "/usr/bin/true")))
+	}
+	testenv.Eventually(t, "three requests refused as too many", func() bool {
+		n := 0
+		for _, o := range outs {
+			if strings.Contains(o.String(), "too many pending requests") {
+				n++
+			}
+		}
+		return n >= 3
+	})
+	if n := len(w.pendingIDs()); n > 3 {
+		t.Errorf("%d pending requests, at most 3 allowed", n)
+	}
+}
+
+// Install refuses an agent account with another route to root; uninstall
+// leaves /etc/sudoers.d byte-identical.
+func TestEnforcedInstallRefusesAndUninstallsExactly(t *testing.T) {
+	w := newWorld(t, false)
+	snapshot := func() string {
+		var b strings.Builder
+		ents, _ := os.ReadDir("/etc/sudoers.d")
+		for _, e := range ents {
+			data, _ := os.ReadFile(filepath.Join("/etc/sudoers.d", e.Name()))
+			fi, _ := e.Info()
+			fmt.Fprintf(&b, "%s %v %x\n", e.Name(), fi.Mode(), sha256.Sum256(data))
+		}
+		return b.String()
+	}
+	sudoersBefore := snapshot()
+
+	// In the docker group: root in disguise.
+	if _, err := user.LookupGroup("docker"); err != nil {
+		w.asRoot("groupadd", "--system", "docker")
+		t.Cleanup(func() { exec.Command("groupdel", "docker").Run() })
+	}
+	w.asRoot("gpasswd", "-a", w.agent.Name, "docker")
+	code, out := w.install("--agent-user=" + w.agent.Name)
+	exec.Command("gpasswd", "-d", w.agent.Name, "docker").Run()
+	if code != 10 || !strings.Contains(out, "docker") {
+		t.Errorf("install with the agent in docker: exit %d\n%s", code, out)
+	}
+	// An extra sudo rule.
+	extra := "/etc/sudoers.d/zz-clawwarden-extra"
+	os.WriteFile(extra, []byte(w.agent.Name+" ALL=(root) NOPASSWD: /usr/bin/id\n"), 0o440)
+	code, out = w.install("--agent-user=" + w.agent.Name)
+	os.Remove(extra)
+	if code != 10 || !strings.Contains(out, "/usr/bin/id") {
+		t.Errorf("install with an extra sudo rule: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat("/etc/clawwarden"); err == nil {
+		t.Fatal("a refused install wrote /etc/clawwarden")
+	}
+	// Installed twice (idempotent), then uninstalled: byte-identical.
+	w.install("")
+	w.install("")
+	if out, err := exec.Command(w.bin, "enforce", "uninstall").CombinedOutput(); err != nil {
+		t.Fatalf("uninstall: %v\n%s", err, out)
+	}
+	if after := snapshot(); after != sudoersBefore {
+		t.Errorf("/etc/sudoers.d changed:\nbefore:\n%s\nafter:\n%s", sudoersBefore, after)
+	}
+	for _, p := range []string{"/etc/clawwarden", "/var/lib/clawwarden", "/usr/local/libexec/clawwarden"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s left after uninstall", p)
+		}
+	}
 }

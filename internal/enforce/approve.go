@@ -53,6 +53,9 @@ func Get(l rootside.Layout, id string) (Request, error) {
 	if r.IDString() != id {
 		return Request{}, fmt.Errorf("%w: %s holds another request", rootside.ErrNoRequest, id)
 	}
+	if !rootside.Alive(p.Facts.HelperPID) {
+		return Request{}, fmt.Errorf("%w: request %s is void: the root helper that filed it (pid %d) is gone, and only it could run it", rootside.ErrNoRequest, id, p.Facts.HelperPID)
+	}
 	return Request{Pending: p, Parsed: r}, nil
 }
 

@@ -79,6 +79,14 @@ func (l Layout) WritePending(id string, request []byte, f Facts, max int) error 
 	if !ValidID(id) {
 		return fmt.Errorf("invalid request id %q", id)
 	}
+	// Counting and filing hold the queue's lock (briefly; never while a
+	// request waits), so concurrent requests cannot all see room.
+	lock, err := safefile.LockFor(filepath.Join(l.StateDir(), "queue"))
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	l.collectVoid()
 	if n := len(l.pendingIDs()); n >= max {
 		return fmt.Errorf("%w: %d are waiting (at most %d); ask the approver to decide them, or wait for them to expire", ErrQueueFull, n, max)
 	}
@@ -306,4 +314,29 @@ func (l Layout) IsConsumed(id string) bool {
 		}
 	}
 	return false
+}
+
+// Alive reports whether process pid exists (EPERM means it does, as another
+// user's).
+func Alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// collectVoid removes requests whose filing helper is gone: nobody else can
+// run them.
+func (l Layout) collectVoid() {
+	for _, id := range l.pendingIDs() {
+		data, err := os.ReadFile(l.factsPath(id))
+		if err != nil {
+			continue
+		}
+		var f Facts
+		if json.Unmarshal(data, &f) == nil && !Alive(f.HelperPID) {
+			l.RemovePending(id)
+		}
+	}
 }

@@ -3,6 +3,7 @@
 
 build:
 	CGO_ENABLED=0 go build -trimpath -o clawwarden ./cmd/clawwarden
+	CGO_ENABLED=0 go build -trimpath -o clawwarden-root ./cmd/clawwarden-root
 
 # Man pages, generated from the command definitions (checked by
 # TestManPagesUpToDate).
@@ -19,4 +20,4 @@ test:
 	./scripts/test
 
 clean:
-	rm -rf dist clawwarden
+	rm -rf dist clawwarden clawwarden-root

@@ -167,6 +167,10 @@ type Options struct {
 	// was not read.
 	ExecPolicy     []openclaw.ExecScope
 	ExecPolicyNote string
+	// Enforced is enforced mode's status (see package enforce) when it is
+	// installed here; nil means same-user mode. Read it as root for the
+	// complete boundary check.
+	Enforced *Enforcement
 	// RecentActions is how many audit records the dashboard shows (20 when 0).
 	RecentActions int
 }
@@ -421,4 +425,15 @@ func auditMappingFor(checkID string) auditMapping {
 		}
 	}
 	return best
+}
+
+// Enforcement is what the assessment needs of enforced mode's status.
+type Enforcement struct {
+	Enforced  bool     // enforced mode holds (installed, unchanged, no other route to root)
+	AgentUser string   // the agent account
+	Reasons   []string // why it does not hold
+	Evidence  []string // what the boundary check looked at
+	// HardwareKeys and Keys count the approvers' keys that need a touch
+	// (FIDO sk- keys) and all of them.
+	HardwareKeys, Keys int
 }

@@ -296,3 +296,33 @@ func TestPrivilegeChecksAgree(t *testing.T) {
 		t.Errorf("privilege_boundary = %s, want violation for timestamp_type=global", pb.Status)
 	}
 }
+
+func TestPrivilegeBoundaryEnforced(t *testing.T) {
+	for _, tt := range []struct {
+		en         assess.Enforcement
+		wantStatus string
+		mfa        string
+	}{
+		{assess.Enforcement{Enforced: true, AgentUser: "openclaw", Keys: 2, HardwareKeys: 2}, assess.StatusCompliant, assess.StatusCompliant},
+		{assess.Enforcement{Enforced: true, AgentUser: "openclaw", Keys: 2, HardwareKeys: 1}, assess.StatusCompliant, assess.StatusPartial},
+		{assess.Enforcement{Enforced: false, AgentUser: "openclaw", Reasons: []string{"route to root: member of docker"}, Keys: 1}, assess.StatusViolation, assess.StatusPartial},
+	} {
+		dir := t.TempDir()
+		env := map[string]string{"HOME": filepath.Join(dir, "home")}
+		paths, _ := config.Locate(func(k string) string { return env[k] })
+		en := tt.en
+		a := assess.Run(context.Background(), assess.Options{Paths: paths, Now: fixedNow, Hostname: "h", User: "root", UID: 0, Root: dir, Enforced: &en})
+		for _, c := range a.Checks {
+			switch c.CheckID {
+			case "privilege_boundary":
+				if c.Status != tt.wantStatus || (tt.wantStatus == assess.StatusViolation && !strings.Contains(c.Observed, "docker")) {
+					t.Errorf("%+v: privilege_boundary %s: %s", tt.en, c.Status, c.Observed)
+				}
+			case "multi_factor_approval":
+				if c.Status != tt.mfa {
+					t.Errorf("%+v: multi_factor_approval %s: %s", tt.en, c.Status, c.Observed)
+				}
+			}
+		}
+	}
+}

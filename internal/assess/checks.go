@@ -301,6 +301,18 @@ func (e *evaluator) elevationTimeout() {
 // a process can type into its terminal (TIOCSTI).
 func (e *evaluator) privilegeBoundary() {
 	const id = "privilege_boundary"
+	if en := e.o.Enforced; en != nil {
+		ev := "mode: enforced for " + en.AgentUser + "; " + strings.Join(en.Evidence, "; ")
+		if en.Enforced {
+			e.set(id, StatusCompliant, RiskLow, "enforced mode: "+en.AgentUser+"'s one sudo right is the root helper, and a person approves each command with a signed decision",
+				ev, "", "")
+			return
+		}
+		e.set(id, StatusViolation, RiskHigh, "enforced mode is installed for "+en.AgentUser+" but does not hold: "+strings.Join(en.Reasons, "; "), ev,
+			"the agent account can reach root without a person's signed decision",
+			"Close each route listed (the fix is named with it), then check with `clawwarden enforce status` as root.")
+		return
+	}
 	u := e.o.User
 	var (
 		violation bool
@@ -1235,6 +1247,18 @@ func (e *evaluator) sessionBoundary() {
 
 func (e *evaluator) multiFactor() {
 	const id = "multi_factor_approval"
+	if en := e.o.Enforced; en != nil {
+		ev := fmt.Sprintf("enforced mode: %d approver key(s) in /etc/clawwarden/allowed_signers, %d hardware-backed (sk-)", en.Keys, en.HardwareKeys)
+		switch {
+		case en.Keys > 0 && en.HardwareKeys == en.Keys:
+			e.set(id, StatusCompliant, RiskLow, "every approver signs with a hardware key that needs a touch", ev, "", "")
+		default:
+			e.set(id, StatusPartial, RiskMedium, "approvers sign with SSH keys, not all of them hardware keys that need a touch", ev,
+				"a stolen key file, or an ssh-agent forwarded to a compromised host, can sign an approval",
+				"Register a FIDO key per approver (ssh-keygen -t ed25519-sk), or add keys with `ssh-add -c` so each signature asks; sign locally, not through a forwarded agent.")
+		}
+		return
+	}
 	path := e.o.Paths.Security(config.PassphraseFile)
 	p, err := approval.LoadPassphrase(path)
 	token := e.o.Env.ApprovalToken != ""

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clawwarden/clawwarden/internal/assess"
+	"github.com/clawwarden/clawwarden/internal/enforce"
 	"github.com/clawwarden/clawwarden/internal/hook"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/report"
@@ -121,6 +122,16 @@ func runAssess(ctx context.Context, a *app, o assessOptions) error {
 			}
 			return out, nil
 		},
+	}
+	if _, ok := a.enforced(); ok {
+		st := enforce.Check(ctx, enforce.Options{})
+		en := &assess.Enforcement{Enforced: st.Enforced, AgentUser: st.AgentUser, Reasons: st.Reasons, Evidence: st.Boundary.Evidence, Keys: len(st.Signers)}
+		for _, s := range st.Signers {
+			if strings.Contains(s, "hardware") {
+				en.HardwareKeys++
+			}
+		}
+		opts.Enforced = en
 	}
 	if h, err := hook.New(paths, a.getenv); err != nil {
 		opts.HookErr = err

@@ -1,13 +1,19 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/clawwarden/clawwarden/internal/signed"
 	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
@@ -125,4 +131,103 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// BenchmarkEnforcedOverhead times enforced mode (issue 10), in one run:
+// the agent's `sudo /usr/bin/true` through its shim, the real sudo and the
+// root helper with an approval an approver kept (--for), against bare
+// `sudo -n /usr/bin/true` (the NOPASSWD test user) and a hello-world Go
+// binary's start, as (guarded − bare) / hello; the approval round trip
+// from a signed decision dropped into the inbox to the command's start;
+// and the root helper's peak RSS (VmHWM while it waits) and binary size.
+// It installs enforced mode for clawwarden-agent and removes it again.
+func BenchmarkEnforcedOverhead(b *testing.B) {
+	u := testenv.RequireUser(b)
+	w := newWorld(b, true)
+	w.setting("approval_timeout", "60s")
+	hello := helloBinary(b)
+	w.asRoot("sh", "-c", `printf '{"allow_exact": [["/usr/bin/true"]]}\n' > /etc/clawwarden/command-policy.json`)
+	keep := []string{"CLAWWARDEN_KEEP_SESSION=1"}
+
+	// Round trip and RSS: a request, a decision signed here and dropped in
+	// the inbox, the command's start (from the audit log's times).
+	var trips []time.Duration
+	var hwm int64
+	for i := range 5 {
+		before := w.pendingIDs()
+		cmd := w.agentCmd(keep, "sudo", "/usr/bin/true")
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		id := w.waitPending(before)
+		facts, _ := os.ReadFile("/var/lib/clawwarden/pending/" + id + ".facts.json")
+		var f struct {
+			HelperPID int `json:"helper_pid"`
+		}
+		json.Unmarshal(facts, &f)
+		if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", f.HelperPID)); err == nil {
+			for _, l := range strings.Split(string(status), "\n") {
+				if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+					var kb int64
+					fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+					hwm = max(hwm, kb)
+				}
+			}
+		}
+		req, _ := os.ReadFile("/var/lib/clawwarden/pending/" + id + ".request")
+		parsed, err := signed.ParseRequest(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum := sha256.Sum256(req)
+		d := signed.Decision{InstallID: installID(b), RequestSHA256: hex.EncodeToString(sum[:]), Approve: true, NotAfter: parsed.Expires}
+		d.Scope = signed.Scope{Once: true}
+		if i == 4 {
+			d.Scope = signed.Scope{Idle: 30 * time.Minute} // the last one is kept for the loop below
+		}
+		sig := signWith(b, w.keys[w.alice.Name], d.Marshal())
+		dropped := time.Now()
+		w.drop(id, d.Marshal(), sig)
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("approved request: %v", err)
+		}
+		var started time.Time
+		for _, r := range auditRecords(b) {
+			if r["request_id"] == id && r["event"] == "result" {
+				at, _ := time.Parse(time.RFC3339Nano, r["time"].(string))
+				ms, _ := r["duration_ms"].(float64)
+				started = at.Add(-time.Duration(ms * float64(time.Millisecond)))
+			}
+		}
+		trips = append(trips, started.Sub(dropped))
+	}
+
+	runAs := func(cmd *exec.Cmd) time.Duration {
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		d := time.Since(start)
+		if err != nil {
+			b.Fatalf("%v: %v\n%s", cmd.Args, err, out)
+		}
+		return d
+	}
+	sudo, _ := exec.LookPath("sudo")
+	home := testenv.Home(b, u)
+	var guarded, bare, hellos []time.Duration
+	for b.Loop() {
+		guarded = append(guarded, runAs(w.agentCmd(keep, "sudo", "/usr/bin/true")))
+		bare = append(bare, runAs(testenv.Command(u, testenv.Env(home), home, sudo, "-n", "--", "/usr/bin/true")))
+		hellos = append(hellos, runAs(testenv.Command(u, testenv.Env(home), home, hello)))
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	mg, mb, mh := median(guarded), median(bare), median(hellos)
+	b.ReportMetric(ms(mg), "enforced-median-ms")
+	b.ReportMetric(ms(mb), "sudo-median-ms")
+	b.ReportMetric(ms(mh), "hello-median-ms")
+	b.ReportMetric(float64(mg-mb)/float64(mh), "overhead/hello")
+	b.ReportMetric(ms(median(trips)), "roundtrip-median-ms")
+	b.ReportMetric(float64(hwm)/1024, "helper-peak-rss-MB")
+	if fi, err := os.Stat("/usr/local/libexec/clawwarden/clawwarden-root"); err == nil {
+		b.ReportMetric(float64(fi.Size())/1e6, "helper-size-MB")
+	}
 }

@@ -20,34 +20,46 @@ func TestReproducibleBuild(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is needed for the version information")
 	}
-	build := func(out string, extraEnv ...string) []byte {
+	build := func(out string, extraEnv ...string) [][]byte {
 		cmd := exec.Command("./scripts/dist")
 		cmd.Dir = "../.."
 		cmd.Env = append(os.Environ(), append([]string{"DIST_TARGETS=linux/amd64", "DIST_DIR=" + out}, extraEnv...)...)
 		if o, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("scripts/dist: %v\n%s", err, o)
 		}
-		bins, _ := filepath.Glob(filepath.Join(out, "clawwarden-*-linux-amd64"))
-		if len(bins) != 1 {
-			t.Fatalf("dist produced %v", bins)
+		// clawwarden and, beside it, the root helper of enforced mode.
+		cli, _ := filepath.Glob(filepath.Join(out, "clawwarden-*-linux-amd64"))
+		root, _ := filepath.Glob(filepath.Join(out, "clawwarden-root-*-linux-amd64"))
+		if len(cli) != 2 || len(root) != 1 {
+			t.Fatalf("dist produced %v", cli)
 		}
-		data, err := os.ReadFile(bins[0])
-		if err != nil {
-			t.Fatal(err)
+		main := cli[0]
+		if main == root[0] {
+			main = cli[1]
 		}
-		sums, _ := os.ReadFile(filepath.Join(out, "SHA256SUMS"))
-		if !strings.Contains(string(sums), filepath.Base(bins[0])) {
-			t.Errorf("SHA256SUMS does not list %s:\n%s", bins[0], sums)
+		var datas [][]byte // clawwarden, then clawwarden-root
+		for _, p := range []string{main, root[0]} {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sums, _ := os.ReadFile(filepath.Join(out, "SHA256SUMS"))
+			if !strings.Contains(string(sums), filepath.Base(p)) {
+				t.Errorf("SHA256SUMS does not list %s:\n%s", p, sums)
+			}
+			datas = append(datas, data)
 		}
-		return data
+		return datas
 	}
 	a := build(t.TempDir())
 	b := build(t.TempDir(), "GOCACHE="+t.TempDir())
-	if !bytes.Equal(a, b) {
-		t.Fatalf("two builds of one commit differ (%d vs %d bytes)", len(a), len(b))
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			t.Fatalf("two builds of one commit differ (%d vs %d bytes)", len(a[i]), len(b[i]))
+		}
 	}
 	bin := filepath.Join(t.TempDir(), "clawwarden")
-	os.WriteFile(bin, a, 0o755)
+	os.WriteFile(bin, a[0], 0o755)
 	out, err := exec.Command(bin, "version").CombinedOutput()
 	if err != nil {
 		t.Fatal(err)

@@ -29,14 +29,14 @@ import (
 
 // world is one enforced-mode installation and the accounts around it.
 type world struct {
-	t                 *testing.T
+	t                 testing.TB
 	bin               string
 	agent, alice, bob testenv.User
 	keys              map[string]string // approver account → private key file
 	agentHome         string
 }
 
-func newWorld(t *testing.T, install bool) *world {
+func newWorld(t testing.TB, install bool) *world {
 	t.Helper()
 	w := &world{t: t, bin: testenv.Binary(t, "clawwarden_testclock"), keys: map[string]string{}}
 	w.agent = testenv.RequireAccount(t, testenv.AgentName)
@@ -230,7 +230,7 @@ func groupsOf(name string) []uint32 {
 }
 
 // auditTail returns the root-side audit records.
-func auditRecords(t *testing.T) []map[string]any {
+func auditRecords(t testing.TB) []map[string]any {
 	data, err := os.ReadFile("/var/log/clawwarden/audit.jsonl")
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +304,7 @@ func (w *world) deny(u testenv.User, id string) {
 	}
 }
 
-func countAudit(t *testing.T, id, event, decision string) int {
+func countAudit(t testing.TB, id, event, decision string) int {
 	n := 0
 	for _, r := range auditRecords(t) {
 		if r["request_id"] == id && r["event"] == event && (decision == "" || r["decision"] == decision) {
@@ -362,7 +362,7 @@ func TestEnforcedSudoIsTheBoundary(t *testing.T) {
 }
 
 // signWith signs msg with the private key file, as ssh-keygen -Y sign would.
-func signWith(t *testing.T, keyFile string, msg []byte) []byte {
+func signWith(t testing.TB, keyFile string, msg []byte) []byte {
 	t.Helper()
 	pem, err := os.ReadFile(keyFile)
 	if err != nil {
@@ -397,7 +397,7 @@ func (w *world) drop(id string, decision, sig []byte) {
 	}
 }
 
-func installID(t *testing.T) string {
+func installID(t testing.TB) string {
 	data, _ := os.ReadFile("/etc/clawwarden/settings.json")
 	var s struct {
 		InstallID string `json:"install_id"`

@@ -15,7 +15,6 @@ import (
 
 	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
-	"github.com/clawwarden/clawwarden/internal/rootside"
 )
 
 func init() { subcommands = append(subcommands, newAuditCmd) }
@@ -146,7 +145,7 @@ func (a *app) auditPath(file string) (string, error) {
 		return file, nil
 	}
 	if _, ok := a.enforced(); ok {
-		return rootside.Layout{}.AuditLog(), nil
+		return enforcedLayout.AuditLog(), nil
 	}
 	paths, err := a.Paths()
 	if err != nil {

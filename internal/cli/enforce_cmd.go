@@ -17,8 +17,14 @@ import (
 
 func init() { subcommands = append(subcommands, newEnforceCmd, newDecisionCmd) }
 
+// enforcedLayout is where enforced mode's files are: the real ones. The
+// package's tests point it at an empty directory, so that enforced mode
+// installed on the test host (by the end-to-end tests, running at the same
+// time) does not change what the command-line tests see.
+var enforcedLayout = rootside.Layout{}
+
 // enforced reports whether this host is in enforced mode.
-func (a *app) enforced() (rootside.Settings, bool) { return rootside.Layout{}.Enforced() }
+func (a *app) enforced() (rootside.Settings, bool) { return enforcedLayout.Enforced() }
 
 func newEnforceCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -155,11 +161,11 @@ submit works from any account: the root helper trusts nothing but the signature.
 			if approve == deny {
 				return usageErr("give exactly one of --approve and --deny")
 			}
-			r, err := enforce.Get(rootside.Layout{}, args[0])
+			r, err := enforce.Get(enforcedLayout, args[0])
 			if err != nil {
 				return err
 			}
-			d, err := enforce.DecisionFor(rootside.Layout{}, r, approve, forD)
+			d, err := enforce.DecisionFor(enforcedLayout, r, approve, forD)
 			if err != nil {
 				return err
 			}
@@ -183,7 +189,7 @@ submit works from any account: the root helper trusts nothing but the signature.
 			if err != nil {
 				return err
 			}
-			if err := enforce.SubmitFiles(rootside.Layout{}, args[0], d, sig); err != nil {
+			if err := enforce.SubmitFiles(enforcedLayout, args[0], d, sig); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdio.Out, "decision on %s submitted; the root helper verifies it\n", args[0])
@@ -196,7 +202,7 @@ submit works from any account: the root helper trusts nothing but the signature.
 
 // enforcedPending lists the root-side queue for approvers.
 func (a *app) enforcedPending(asJSON bool) error {
-	reqs, err := enforce.Pending(rootside.Layout{})
+	reqs, err := enforce.Pending(enforcedLayout)
 	if err != nil {
 		return err
 	}
@@ -218,7 +224,7 @@ func (a *app) enforcedPending(asJSON bool) error {
 		return writeJSON(a.stdio.Out, out)
 	}
 	if len(reqs) == 0 {
-		fmt.Fprintln(a.stdio.Out, "no pending approval requests (enforced mode: "+rootside.Layout{}.PendingDir()+")")
+		fmt.Fprintln(a.stdio.Out, "no pending approval requests (enforced mode: "+enforcedLayout.PendingDir()+")")
 		return nil
 	}
 	for _, r := range reqs {
@@ -230,7 +236,7 @@ func (a *app) enforcedPending(asJSON bool) error {
 
 // enforcedDecide shows request id, asks, signs and submits the decision.
 func (a *app) enforcedDecide(id string, approve bool, forD time.Duration, keyFile string) error {
-	l := rootside.Layout{}
+	l := enforcedLayout
 	r, err := enforce.Get(l, id)
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clawwarden/clawwarden/internal/guard"
-	"github.com/clawwarden/clawwarden/internal/rootside"
 	"github.com/clawwarden/clawwarden/internal/sudo"
 )
 
@@ -73,7 +72,7 @@ func (a *app) runExec(cmd *cobra.Command, opts execOptions, argv []string, via s
 		if task == "" {
 			task = a.env.TaskSessionID
 		}
-		args := []string{"-n", "--", rootside.Layout{}.Helper(), "request", "--reason=" + reason, "--task=" + task}
+		args := []string{"-n", "--", enforcedLayout.Helper(), "request", "--reason=" + reason, "--task=" + task}
 		if opts.keepSession {
 			args = append(args, "--keep=30m")
 		}

@@ -16,7 +16,6 @@ import (
 	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/policy"
 	"github.com/clawwarden/clawwarden/internal/rootfile"
-	"github.com/clawwarden/clawwarden/internal/rootside"
 	"github.com/clawwarden/clawwarden/internal/shim"
 	"github.com/clawwarden/clawwarden/internal/sudo"
 )
@@ -76,7 +75,7 @@ func (a *app) shim(ctx context.Context, args []string) error {
 	edit := filepath.Base(a.argv0) == "sudoedit"
 	if s, ok := a.enforced(); ok && os.Getuid() == s.AgentUID {
 		keep := strings.TrimSpace(a.getenv("CLAWWARDEN_KEEP_SESSION")) == "1"
-		sargs, err := shim.ToHelper(args, edit, rootside.Layout{}.Helper(), a.env.PrivReason, a.env.TaskSessionID, keep)
+		sargs, err := shim.ToHelper(args, edit, enforcedLayout.Helper(), a.env.PrivReason, a.env.TaskSessionID, keep)
 		if err != nil {
 			return withCode(ExitPolicyBlock, err)
 		}

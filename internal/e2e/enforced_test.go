@@ -787,3 +787,104 @@ func TestEnforcedInstallRefusesAndUninstallsExactly(t *testing.T) {
 		}
 	}
 }
+
+// Signals and closed streams of the agent's sudo: no request runs twice or
+// unrecorded; the helper ignores what a caller could use to stop it, and a
+// stopped request blocks no other.
+func TestEnforcedSignalsAndStreams(t *testing.T) {
+	w := newWorld(t, true)
+	// HUP, TSTP and CONT to the agent's sudo while the request waits: the
+	// helper keeps waiting, and runs it once when approved.
+	before := w.pendingIDs()
+	cmd := w.agentCmd(nil, "sudo", "/usr/bin/id", "-u")
+	out := w.background(cmd)
+	id := w.waitPending(before)
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTSTP, syscall.SIGCONT} {
+		cmd.Process.Signal(sig)
+	}
+	// Another request is filed and decided while this one waits.
+	before = w.pendingIDs()
+	out2 := w.background(w.agentCmd(nil, "sudo", "/usr/bin/id", "-g"))
+	id2 := w.waitPending(append(before, id))
+	w.approve(w.bob, nil, id2, "--key", w.keys[w.bob.Name])
+	testenv.Eventually(t, "the second request to run", func() bool { return strings.Contains(out2.String(), "0\n") })
+	w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name])
+	testenv.Eventually(t, "the first request to run", func() bool { return countAudit(t, id, "result", "ran") == 1 })
+	_ = out
+	// SIGKILL of sudo while waiting: the helper lives on, runs it once when
+	// approved, and records it; the output has nowhere to go.
+	before = w.pendingIDs()
+	cmd = w.agentCmd(nil, "sudo", "/usr/bin/id")
+	w.background(cmd)
+	id = w.waitPending(before)
+	cmd.Process.Kill()
+	w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name])
+	testenv.Eventually(t, "the orphaned request to run once", func() bool { return countAudit(t, id, "result", "ran") == 1 })
+	// Standard output closed by the agent: it runs, and is recorded.
+	before = w.pendingIDs()
+	cmd = w.agentCmd(nil, "/bin/sh", "-c", "exec >&- 2>&-; sudo /usr/bin/id")
+	w.background(cmd)
+	id = w.waitPending(before)
+	w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name])
+	testenv.Eventually(t, "the request with closed stdout to run", func() bool { return countAudit(t, id, "result", "ran") == 1 })
+	for _, r := range auditRecords(t) {
+		if r["event"] == "result" {
+			if n := countAudit(t, r["request_id"].(string), "result", ""); n != 1 {
+				t.Errorf("request %v has %d results", r["request_id"], n)
+			}
+		}
+	}
+}
+
+// What the agent controls in its files and directories does not reach the
+// root command: interpreters, git and pagers need allow_exact; a symlink to
+// the helper with another name is not the helper's right; the notifier gets
+// facts, never the agent's words.
+func TestEnforcedAgentInputAndNotifier(t *testing.T) {
+	w := newWorld(t, true)
+	repo := filepath.Join(w.agentHome, "repo")
+	os.MkdirAll(filepath.Join(repo, ".git"), 0o755)
+	os.WriteFile(filepath.Join(repo, ".git", "config"), []byte("[core]\n\tfsmonitor = touch /root/pwned\n\tpager = sh\n"), 0o644)
+	exec.Command("chown", "-R", w.agent.Name, repo).Run()
+	t.Cleanup(func() { os.RemoveAll(repo) })
+	for _, argv := range [][]string{
+		{"sudo", "/usr/bin/git", "-C", repo, "status"},
+		{"sudo", "/usr/bin/python3", "-c", "print(1)"},
+		{"sudo", "/usr/bin/less", "/etc/hosts"},
+		{"sudo", "/usr/bin/sh", "-c", "id"},
+	} {
+		if _, err := os.Stat(argv[1]); err != nil {
+			continue
+		}
+		if code, out := w.runAgent(nil, "", argv...); code != 3 {
+			t.Errorf("%q: exit %d, want 3 (policy)\n%s", argv, code, out)
+		}
+	}
+	// Another name for the helper: sudo's rule names the helper's path.
+	link := filepath.Join(sharedDir(t), "sudo")
+	os.Symlink("/usr/local/libexec/clawwarden/clawwarden-root", link)
+	if code, out := w.runAgent(nil, "", "/usr/bin/sudo", "-n", link, "request", "--", "/usr/bin/id"); code == 0 || strings.Contains(out, "uid=0") {
+		t.Errorf("the helper under another name: exit %d\n%s", code, out)
+	}
+	// The notifier runs as nobody with the facts on stdin.
+	dir := sharedDir(t)
+	os.Chmod(dir, 0o777)
+	script := filepath.Join(dir, "notify")
+	os.WriteFile(script, []byte("#!/bin/sh\nid -un > "+dir+"/who\ncat > "+dir+"/facts.json\n"), 0o755)
+	w.setting("notifier", []string{script})
+	w.setting("notifier_user", "nobody")
+	before := w.pendingIDs()
+	w.background(w.agentCmd([]string{"OPENCLAW_PRIV_REASON=secret plan"}, "sudo", "/usr/bin/id"))
+	id := w.waitPending(before)
+	testenv.Eventually(t, "the notifier", func() bool { _, err := os.Stat(dir + "/facts.json"); return err == nil })
+	testenv.Eventually(t, "the notifier's facts", func() bool {
+		data, _ := os.ReadFile(dir + "/facts.json")
+		return strings.Contains(string(data), id)
+	})
+	who, _ := os.ReadFile(dir + "/who")
+	facts, _ := os.ReadFile(dir + "/facts.json")
+	if strings.TrimSpace(string(who)) != "nobody" || strings.Contains(string(facts), "secret plan") {
+		t.Errorf("notifier ran as %q with %s", who, facts)
+	}
+	w.deny(w.alice, id)
+}

@@ -14,6 +14,9 @@ import (
 // reused, and checks the bytes are identical and `version` reports the
 // version information.
 func TestReproducibleBuild(t *testing.T) {
+	// Slow (a real OpenClaw, or whole builds) and independent of the other
+	// tests: it runs beside the other slow ones, after the rest.
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds clawwarden twice from scratch")
 	}

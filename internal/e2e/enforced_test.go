@@ -597,7 +597,7 @@ func TestEnforcedKeptApproval(t *testing.T) {
 func TestEnforcedInheritedStateAndInput(t *testing.T) {
 	w := newWorld(t, true)
 	probe := "umask; id -G; tty; ulimit -n; ulimit -f; cat"
-	w.asRoot("sh", "-c", `printf '{"allow_exact": [["/usr/bin/sh", "-c", "`+probe+`"], ["/usr/bin/tee", "/root/clawwarden-tee-test"], ["/usr/bin/cat", "note.txt"]]}\n' > /etc/clawwarden/command-policy.json`)
+	w.asRoot("sh", "-c", `printf '{"allow_exact": [["/usr/bin/sh", "-c", "`+probe+`"], ["/usr/bin/tee", "/root/clawwarden-tee-test"], ["/usr/bin/cat", "/home/clawwarden-agent/note.txt"]]}\n' > /etc/clawwarden/command-policy.json`)
 	t.Cleanup(func() { os.Remove("/root/clawwarden-tee-test") })
 	script := `umask 777; echo evil-input | sudo /usr/bin/sh -c '` + probe + `'; echo "rc=$?"`
 	before := w.pendingIDs()
@@ -648,11 +648,11 @@ func TestEnforcedInheritedStateAndInput(t *testing.T) {
 	os.Chown(note, int(w.agent.UID), int(w.agent.GID))
 	t.Cleanup(func() { os.Remove(note) })
 	before = w.pendingIDs()
-	out = w.background(w.agentCmd(nil, "sudo", "/usr/bin/cat", "note.txt"))
+	out = w.background(w.agentCmd(nil, "sudo", "/usr/bin/cat", note))
 	id = w.waitPending(before)
 	os.WriteFile(note, []byte("swapped after filing\n"), 0o644)
 	code, text := w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name])
-	if code != 0 || !strings.Contains(text, "staged input") {
+	if code != 0 || !strings.Contains(text, "staged input") || !strings.Contains(text, "cwd:      /\r") {
 		t.Fatalf("approve: exit %d\n%s", code, text)
 	}
 	testenv.Eventually(t, "cat output", func() bool {
@@ -887,4 +887,87 @@ func TestEnforcedAgentInputAndNotifier(t *testing.T) {
 		t.Errorf("notifier ran as %q with %s", who, facts)
 	}
 	w.deny(w.alice, id)
+}
+
+// What attacking enforced mode as the agent found, closed: relative paths
+// are judged where the command runs (/), aliases of programs through /proc
+// and /dev are refused, agent-controlled paths are staged or refused (a
+// symlink re-pointed after filing changes nothing; a file the agent may not
+// read is not read for it), SIGQUIT does not kill the helper, and junk in
+// the inbox does not bury an approver's decision.
+func TestEnforcedAgentTricks(t *testing.T) {
+	w := newWorld(t, true)
+	project := filepath.Join(w.agentHome, "project")
+	os.MkdirAll(filepath.Join(project, "etc", "sudoers.d"), 0o755)
+	os.WriteFile(filepath.Join(project, "rule"), []byte(w.agent.Name+" ALL=(ALL) NOPASSWD: ALL\n"), 0o644)
+	exec.Command("chown", "-R", w.agent.Name, project).Run()
+	t.Cleanup(func() { os.RemoveAll(project) })
+	inProject := func(argv ...string) (int, string) {
+		cmd := w.agentCmd(nil, argv...)
+		cmd.Dir = project
+		out, err := cmd.CombinedOutput()
+		return testenv.ExitCode(err), string(out)
+	}
+	// Relative to the agent's directory it looks harmless; it runs in /.
+	if code, out := inProject("sudo", "/usr/bin/cp", "rule", "etc/sudoers.d/zz-agent"); code != 3 || !strings.Contains(out, "privilege-file") {
+		t.Errorf("relative privilege-file path: exit %d, want 3\n%s", code, out)
+	}
+	// Aliases of programs past the policy's names.
+	for _, alias := range []string{"/proc/1/exe", "/proc/self/exe", "/dev/stdin", "/proc/self/fd/0"} {
+		if code, out := w.runAgent(nil, "", "sudo", alias, "-c", "id"); code != 8 && code != 64 {
+			t.Errorf("%s: exit %d, want 8\n%s", alias, code, out)
+		}
+	}
+	// A file only root may read, behind the agent's symlink: refused.
+	secret := "/root/clawwarden-secret-test"
+	os.WriteFile(secret, []byte("root only\n"), 0o600)
+	t.Cleanup(func() { os.Remove(secret) })
+	notes := filepath.Join(w.agentHome, "notes.txt")
+	os.Symlink(secret, notes)
+	os.Lchown(notes, int(w.agent.UID), int(w.agent.GID))
+	t.Cleanup(func() { os.Remove(notes) })
+	if code, out := w.runAgent(nil, "", "sudo", "/usr/bin/cat", notes); code != 8 || strings.Contains(out, "root only") {
+		t.Errorf("symlink to a root-only file: exit %d, want 8\n%s", code, out)
+	}
+	// A symlink of the agent's above a readable file: staged at filing, so
+	// re-pointing it afterwards changes nothing.
+	lnk := filepath.Join(w.agentHome, "lnk")
+	os.Symlink("/usr/share/common-licenses", lnk)
+	os.Lchown(lnk, int(w.agent.UID), int(w.agent.GID))
+	t.Cleanup(func() { os.Remove(lnk) })
+	evil := filepath.Join(project, "GPL-3")
+	os.WriteFile(evil, []byte("* * * * * root touch /root/pwned\n"), 0o644)
+	dst := "/root/clawwarden-copy-test"
+	t.Cleanup(func() { os.Remove(dst) })
+	before := w.pendingIDs()
+	out := w.background(w.agentCmd(nil, "sudo", "/usr/bin/cp", filepath.Join(lnk, "GPL-3"), dst))
+	id := w.waitPending(before)
+	os.Remove(lnk)
+	os.Symlink(project, lnk)
+	if code, text := w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name]); code != 0 || !strings.Contains(text, "staged input") {
+		t.Fatalf("approve: exit %d\n%s", code, text)
+	}
+	testenv.Eventually(t, "the copy", func() bool { return countAudit(t, id, "result", "ran") == 1 })
+	if data, _ := os.ReadFile(dst); strings.Contains(string(data), "pwned") || !strings.Contains(string(data), "GNU GENERAL PUBLIC LICENSE") {
+		t.Errorf("what ran is not what was filed: %.80q\n%s", data, out.String())
+	}
+	// SIGQUIT (relayed by sudo) does not kill the helper; the run is
+	// recorded.
+	before = w.pendingIDs()
+	cmd := w.agentCmd(nil, "sudo", "/usr/bin/sleep", "1.5")
+	w.background(cmd)
+	id = w.waitPending(before)
+	w.approve(w.alice, nil, id, "--key", w.keys[w.alice.Name])
+	testenv.Eventually(t, "the command to start", func() bool { return testenv.RootProcess("/usr/bin/sleep", "1.5") })
+	cmd.Process.Signal(syscall.SIGQUIT)
+	testenv.Eventually(t, "the result record", func() bool { return countAudit(t, id, "result", "ran") == 1 })
+	// Junk of the agent's in the inbox does not bury an approver's decision.
+	before = w.pendingIDs()
+	out = w.background(w.agentCmd(nil, "sudo", "/usr/bin/id", "-u"))
+	id = w.waitPending(before)
+	for i := range 40 {
+		w.drop(id, []byte(fmt.Sprintf("junk %d", i)), []byte("junk"))
+	}
+	w.approve(w.bob, nil, id, "--key", w.keys[w.bob.Name])
+	testenv.Eventually(t, "the approved run despite the junk", func() bool { return strings.Contains(out.String(), "0\n") })
 }

@@ -14,6 +14,9 @@ import (
 // the schedule are in place afterwards, and `hook uninstall` plus `schedule
 // remove` take them away again.
 func TestInitEnforceThenUninstall(t *testing.T) {
+	// Slow (a real OpenClaw, or whole builds) and independent of the other
+	// tests: it runs beside the other slow ones, after the rest.
+	t.Parallel()
 	u := testenv.RequireUser(t)
 	cache := openclawCache()
 	nodeBin := filepath.Join(cache, "node24", "node_modules", "node", "bin")

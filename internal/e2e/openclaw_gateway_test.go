@@ -123,6 +123,9 @@ func freePort(t *testing.T) int {
 // it is compliant. The findings of `openclaw security audit --json` appear in
 // the report.
 func TestOpenClawGatewayExposure(t *testing.T) {
+	// Slow (a real OpenClaw, or whole builds) and independent of the other
+	// tests: it runs beside the other slow ones, after the rest.
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a real OpenClaw gateway twice")
 	}

@@ -133,6 +133,9 @@ func (w *openclawWorld) expandTilde(entries []string) []string {
 // install` sets tools.exec.pathPrepend as `openclaw config get` reads it back,
 // and `hook uninstall` leaves openclaw.json byte for byte as it was.
 func TestOpenClawHookInstallUninstall(t *testing.T) {
+	// Slow (a real OpenClaw, or whole builds) and independent of the other
+	// tests: it runs beside the other slow ones, after the rest.
+	t.Parallel()
 	tests := []struct {
 		name     string
 		existing []string // pathPrepend before install; nil means unset
@@ -224,6 +227,9 @@ type listedSkill struct {
 // TestOpenClawSkillListed: after `skill install`, `openclaw skills list`
 // shows the skill as a managed skill, eligible because clawwarden is on PATH.
 func TestOpenClawSkillListed(t *testing.T) {
+	// Slow (a real OpenClaw, or whole builds) and independent of the other
+	// tests: it runs beside the other slow ones, after the rest.
+	t.Parallel()
 	t.Parallel()
 	w := newOpenClawWorld(t)
 	w.clawwarden(0, "skill", "install")

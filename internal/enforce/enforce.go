@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/clawwarden/clawwarden/internal/boundary"
 	"github.com/clawwarden/clawwarden/internal/policy"
@@ -76,6 +77,7 @@ type Record struct {
 	AgentUser    string   `json:"agent_user"`
 	Created      []string `json:"created"` // paths install created, deepest last
 	SudoersSHA   string   `json:"sudoers_sha256"`
+	HelperSHA    string   `json:"helper_sha256"` // the helper install copied, so status notices a change
 	GroupCreated bool     `json:"group_created"`
 	GroupAdded   []string `json:"group_added"` // accounts install added to the approvers' group
 	Shims        []string `json:"shims"`       // the agent's shim links
@@ -114,8 +116,8 @@ func LoadRecord(l rootside.Layout) (Record, error) {
 func SudoersRule(l rootside.Layout, agent string) string {
 	return fmt.Sprintf("# clawwarden enforced mode (clawwarden enforce install): %s's one sudo right is the root helper.\n"+
 		"# Remove with 'clawwarden enforce uninstall'.\n"+
-		"Defaults!%s !setenv\n"+
-		"%s ALL=(root) NOPASSWD: %s request *\n", agent, l.Helper(), agent, l.Helper())
+		"Defaults!%s !setenv, env_reset, secure_path=\"%s\"\n"+
+		"%s ALL=(root) NOPASSWD: %s request *\n", agent, l.Helper(), rootfile.SecurePath, agent, l.Helper())
 }
 
 // Install sets enforced mode up (see the package doc).
@@ -178,11 +180,20 @@ func Install(ctx context.Context, o Options) (Record, error) {
 		}
 	}
 	mkdir := func(p string, mode os.FileMode, gid int) error {
-		if _, err := os.Lstat(p); err != nil {
-			if err := os.MkdirAll(p, 0o755); err != nil {
+		// Each directory install creates is recorded, parents too, so that
+		// uninstall leaves none behind.
+		var missing []string
+		for d := p; ; d = filepath.Dir(d) {
+			if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+				break
+			}
+			missing = append(missing, d)
+		}
+		for i := len(missing) - 1; i >= 0; i-- {
+			if err := os.Mkdir(missing[i], 0o755); err != nil {
 				return err
 			}
-			created(p)
+			created(missing[i])
 		}
 		if err := os.Chown(p, 0, gid); err != nil {
 			return err
@@ -231,6 +242,9 @@ func Install(ctx context.Context, o Options) (Record, error) {
 		if err := copyRoot(b[0], b[1], 0o755); err != nil {
 			return rec, err
 		}
+	}
+	if data, err := os.ReadFile(l.Helper()); err == nil {
+		rec.HelperSHA = hexSHA(data)
 	}
 
 	// Configuration.
@@ -562,12 +576,18 @@ func Uninstall(o Options) error {
 		}
 	}
 	keep := func(p string) bool { return p == l.AuditLog() || p == l.LogDir() }
+	own := map[string]bool{l.LibexecDir(): true, l.ConfigDir(): true, l.VarDir(): true, l.StateDir(): true,
+		l.StagingDir(): true, l.PendingDir(): true, l.InboxDir(): true}
 	for i := len(rec.Created) - 1; i >= 0; i-- {
 		p := rec.Created[i]
 		if keep(p) {
 			continue
 		}
-		if err := os.RemoveAll(p); err != nil {
+		remove := os.Remove // a parent install created: only if nothing else is in it now
+		if own[p] {
+			remove = os.RemoveAll
+		}
+		if err := remove(p); err != nil {
 			o.say("could not remove %s: %v", p, err)
 			continue
 		}
@@ -607,10 +627,36 @@ func Check(ctx context.Context, o Options) Status {
 		return st
 	}
 	st.Installed, st.AgentUser = true, s.AgentUser
+	if os.Geteuid() != 0 {
+		st.Reasons = append(st.Reasons, "not checked in full: run 'clawwarden enforce status' as root (sudo rights, root-only files and other routes to root are root's to read)")
+		st.Boundary = boundary.Report{Account: s.AgentUser}
+		return st
+	}
 	if _, err := rootfile.Check(l.Helper(), rootfile.NotSetuid); err != nil {
 		st.Reasons = append(st.Reasons, "root helper: "+err.Error())
 	}
 	rec, err := LoadRecord(l)
+	if data, herr := os.ReadFile(l.Helper()); err == nil && herr == nil && rec.HelperSHA != "" && hexSHA(data) != rec.HelperSHA {
+		st.Reasons = append(st.Reasons, l.Helper()+" changed since install (its SHA-256 is not the one install copied)")
+	}
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{
+		{l.ConfigDir(), 0o755}, {l.VarDir(), 0o711}, {l.StateDir(), 0o700}, {l.PendingDir(), 0o750},
+		{l.InboxDir(), 0o1733 | os.ModeSticky}, {l.LogDir(), 0o755}, {l.AuditLog(), 0o644},
+	} {
+		fi, err := os.Lstat(d.path)
+		if err != nil {
+			st.Reasons = append(st.Reasons, err.Error())
+			continue
+		}
+		want := d.mode & (os.ModePerm | os.ModeSticky)
+		got := fi.Mode() & (os.ModePerm | os.ModeSticky)
+		if sys, ok := fi.Sys().(*syscall.Stat_t); !ok || sys.Uid != 0 || (got != want && !(d.path == l.AuditLog() && got&0o022 == 0)) {
+			st.Reasons = append(st.Reasons, fmt.Sprintf("%s is %v, owner uid %d; install made it %v, root's", d.path, got, sysUID(fi), want))
+		}
+	}
 	switch cur, rerr := os.ReadFile(l.SudoersFile()); {
 	case rerr != nil:
 		st.Reasons = append(st.Reasons, "the sudoers rule is missing: "+rerr.Error())
@@ -642,4 +688,11 @@ func Check(ctx context.Context, o Options) Status {
 	}
 	st.Enforced = len(st.Reasons) == 0
 	return st
+}
+
+func sysUID(fi os.FileInfo) int {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Uid)
+	}
+	return -1
 }

@@ -43,9 +43,11 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -74,12 +76,12 @@ const safePath = rootfile.SecurePath
 
 // Main runs one request and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
-	inherited, err := startup()
+	caller, inherited, err := startup()
 	if err != nil {
 		fmt.Fprintf(stderr, "clawwarden-root: %v\n", err)
 		return ExitNotPermitted
 	}
-	h := &helper{layout: rootside.Layout{}, stdout: stdout, stderr: stderr, now: time.Now, inherited: inherited}
+	h := &helper{layout: rootside.Layout{}, stdout: stdout, stderr: stderr, now: time.Now, inherited: inherited, caller: caller}
 	if testNow != nil {
 		h.now = testNow
 	}
@@ -93,6 +95,7 @@ type helper struct {
 	stderr    io.Writer
 	now       func() time.Time
 	inherited []int
+	caller    string // SUDO_UID, read before the environment was cleared
 
 	log   *audit.Log
 	req   signed.Request
@@ -141,10 +144,10 @@ func (h *helper) main(args []string) int {
 		return ExitNotPermitted
 	}
 	h.log = &audit.Log{Path: h.layout.AuditLog()}
-	caller, err := strconv.Atoi(os.Getenv("SUDO_UID"))
+	caller, err := strconv.Atoi(h.caller)
 	if err != nil || caller != h.settings.AgentUID {
 		return h.refuse(ExitNotPermitted, "caller", "the root helper serves only the agent account %s (uid %d) through sudo, not uid %q",
-			h.settings.AgentUser, h.settings.AgentUID, os.Getenv("SUDO_UID"))
+			h.settings.AgentUser, h.settings.AgentUID, h.caller)
 	}
 	if h.agent, err = user.LookupId(strconv.Itoa(caller)); err != nil {
 		return h.refuse(ExitNotPermitted, "caller", "the agent account uid %d is unknown: %v", caller, err)
@@ -179,13 +182,17 @@ func (h *helper) keptGroups() []int {
 }
 
 func (h *helper) request(a Args) int {
-	cwd, err := os.Getwd()
-	if err != nil {
-		cwd = "/"
+	// Where the command runs: the caller's directory only when it is root's
+	// and no one else can write it (or anything above it), else /. The
+	// policy, staging and the approver all see that directory, since that
+	// is where relative arguments will point.
+	dir := "/"
+	if cwd, err := os.Getwd(); err == nil && rootOnly(cwd) {
+		dir = cwd
 	}
 	id := signed.NewID()
 	h.req = signed.Request{ID: id, InstallID: h.settings.InstallID, Account: h.settings.AgentUser, UID: h.settings.AgentUID,
-		Argv: a.Argv, Cwd: cwd, Reason: a.Reason, TaskID: a.Task, Scope: signed.Scope{Once: true}}
+		Argv: a.Argv, Cwd: dir, Reason: a.Reason, TaskID: a.Task, Scope: signed.Scope{Once: true}}
 	h.id = h.req.IDString()
 	if a.Keep > 0 {
 		h.req.Scope = signed.Scope{Idle: a.Keep.Round(time.Minute)}
@@ -193,16 +200,27 @@ func (h *helper) request(a Args) int {
 			h.req.Scope.Idle = time.Minute
 		}
 	}
-	if err := h.audit(audit.Record{Event: "request", Detail: "enforced: via the root helper (pid " + strconv.Itoa(os.Getpid()) + ")"}); err != nil {
+	if err := h.audit(audit.Record{Event: "request", Detail: "enforced: via the root helper (pid " + strconv.Itoa(os.Getpid()) + "), runs in " + dir}); err != nil {
 		h.say("refusing: the audit log cannot be written: %v", err)
 		return ExitInternal
 	}
 	h.layout.ShareAudit()
 
-	// 2. The command: a root-owned file, opened and hashed.
+	// 2. The command: a root-owned file, opened and hashed. Names under
+	// /proc, /dev and /sys (a process's exe, /dev/stdin) are refused: they
+	// alias other files past the policy's names.
 	abs, err := rootfile.Resolve(a.Argv[0])
 	if err != nil {
 		return h.refuse(ExitInvalidCommand, "resolve", "%v", err)
+	}
+	target, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return h.refuse(ExitInvalidCommand, "resolve", "%v", err)
+	}
+	for _, p := range []string{abs, target} {
+		if pseudoFS(p) {
+			return h.refuse(ExitInvalidCommand, "resolve", "%s names a file through /proc, /dev or /sys: give the program's own path", p)
+		}
 	}
 	bin, sum, err := rootfile.Open(abs)
 	if err != nil {
@@ -212,12 +230,19 @@ func (h *helper) request(a Args) int {
 	h.req.Argv = append([]string{abs}, a.Argv[1:]...)
 	h.req.Binary, h.req.BinarySHA256 = abs, sum
 
-	// 3. The root-side policy.
+	// 3. The root-side policy, for the path as named and for the file it
+	// leads to (an innocently named link to a shell is still a shell),
+	// unless allow_exact names the command.
 	pol, err := policy.Load(h.layout.PolicyFile())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return h.refuse(ExitPolicyBlock, "policy", "the command policy cannot be read: %v", err)
 	}
-	dec := pol.DecideIn(cwd, a.Argv, abs)
+	dec := pol.DecideIn(dir, a.Argv, abs)
+	if dec.Allowed && target != abs && !strings.HasPrefix(dec.Rule, "allow_exact") {
+		if d2 := pol.DecideIn(dir, append([]string{target}, a.Argv[1:]...), target); !d2.Allowed {
+			dec = d2
+		}
+	}
 	h.rule = dec.Rule
 	if !dec.Allowed {
 		h.audit(audit.Record{Event: "policy", Decision: "deny", Rule: dec.Rule, Detail: dec.Reason})
@@ -239,12 +264,20 @@ func (h *helper) request(a Args) int {
 	if len(reqBytes) > h.settings.MaxRequestBytes {
 		return h.refuse(ExitInvalidCommand, "request", "the request is %d bytes (at most %d)", len(reqBytes), h.settings.MaxRequestBytes)
 	}
-	h.audit(audit.Record{Event: "policy", Decision: "allow", Rule: dec.Rule})
+	if err := h.audit(audit.Record{Event: "policy", Decision: "allow", Rule: dec.Rule,
+		Detail: fmt.Sprintf("enforced: binary %s (%s) sha256 %s; %d staged input(s)", abs, target, sum, len(h.req.Staged))}); err != nil {
+		h.say("refusing: the audit log cannot be written: %v", err)
+		return ExitInternal
+	}
 
 	// 5. An approval kept for exactly this request.
-	key := Key{UID: h.req.UID, Argv: h.req.Argv, Binary: abs, BinarySHA256: sum, Cwd: cwd, Task: a.Task}
+	key := Key{UID: h.req.UID, Argv: h.req.Argv, Binary: abs, BinarySHA256: sum, Cwd: dir, Task: a.Task}
 	if signer, ok := h.keptApproval(key); ok {
-		h.audit(audit.Record{Event: "approval", Decision: "approved", Detail: "enforced: kept approval", Approver: principal(signer), KeyFP: signed.Fingerprint(signer.Key)})
+		if err := h.audit(audit.Record{Event: "approval", Decision: "approved", Detail: "enforced: kept approval",
+			Approver: principal(signer), KeyFP: signed.Fingerprint(signer.Key)}); err != nil {
+			h.say("refusing: the audit log cannot be written: %v", err)
+			return ExitInternal
+		}
 		return h.execute(bin)
 	}
 
@@ -274,38 +307,41 @@ func (h *helper) request(a Args) int {
 
 func principal(s signed.Signer) string { return strings.Join(s.Principals, ",") }
 
-// execute is step 8.
+// execute is step 8. The command runs in the directory the request names
+// (h.req.Cwd: the agent's working directory when it is root's and not
+// writable by others, else /), which the approver saw.
 func (h *helper) execute(bin *os.File) int {
-	dir := "/"
-	if rootOnly(h.req.Cwd) {
-		dir = h.req.Cwd
-	}
+	stdout, stderr := newRelay(h.stdout), newRelay(h.stderr)
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/fd/3",
 		Args:       h.req.Argv,
 		Env:        []string{"PATH=" + safePath, "HOME=/root", "LANG=C.UTF-8", "PAGER=cat", "SYSTEMD_PAGER=", "TERM=dumb", "USER=root", "LOGNAME=root"},
-		Dir:        dir,
+		Dir:        h.req.Cwd,
 		ExtraFiles: []*os.File{bin},
-		Stdout:     onlyWriter{h.stdout},
-		Stderr:     onlyWriter{h.stderr},
+		Stdout:     stdout,
+		Stderr:     stderr,
 		WaitDelay:  time.Second,
 		SysProcAttr: &syscall.SysProcAttr{
 			Setsid:     true,
 			Credential: &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{0}},
+			// If the helper dies (only root can kill it now), so does the
+			// command: nothing runs as root without its result recorded.
+			Pdeathsig: syscall.SIGKILL,
 		},
 	}
-	// The command gets the default signal dispositions back, and a SIGTERM
-	// to the helper (from sudo) reaches it.
-	signal.Reset(syscall.SIGPIPE, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU)
+	// A SIGTERM to the helper (from sudo) reaches the command.
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
+	// Pdeathsig belongs to the thread that forks: keep this goroutine on it
+	// until the command ends.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		h.audit(audit.Record{Event: "result", Decision: "not run", Detail: "enforced: " + err.Error()})
 		h.say("cannot start %s: %v", h.req.Binary, err)
 		return ExitInternal
 	}
-	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGPIPE)
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -316,6 +352,8 @@ func (h *helper) execute(bin *os.File) int {
 	}()
 	err := cmd.Wait()
 	close(done)
+	stdout.close()
+	stderr.close()
 	code := 0
 	var ee *exec.ExitError
 	switch {
@@ -331,19 +369,94 @@ func (h *helper) execute(bin *os.File) int {
 		code = ExitInternal
 	}
 	ms := float64(time.Since(start).Microseconds()) / 1000
-	h.audit(audit.Record{Event: "result", Decision: "ran", ExitCode: &code, DurationMS: &ms, Detail: "enforced: ran as root in " + dir})
+	detail := "enforced: ran as root in " + h.req.Cwd
+	if n := stdout.dropped + stderr.dropped; n > 0 {
+		detail += fmt.Sprintf("; %d bytes of output dropped (the caller did not read them)", n)
+	}
+	h.audit(audit.Record{Event: "result", Decision: "ran", ExitCode: &code, DurationMS: &ms, Detail: detail})
 	return code
 }
 
-// onlyWriter hides the *os.File behind a writer, so the command's output
-// goes through a pipe and it never holds the agent's terminal.
-type onlyWriter struct{ w io.Writer }
+// relay passes the command's output to the caller without ever making the
+// command wait for it: it keeps up to maxRelay bytes the caller has not
+// read yet and drops (and counts) the rest. The command never holds the
+// caller's terminal either: it writes into a pipe.
+type relay struct {
+	mu      sync.Mutex
+	buf     []byte
+	cond    *sync.Cond
+	closed  bool
+	dropped int64
+	done    chan struct{}
+}
 
-func (o onlyWriter) Write(p []byte) (int, error) {
-	if _, err := o.w.Write(p); err != nil {
-		return len(p), nil // the agent closed its end: the command goes on
+const maxRelay = 8 << 20
+
+func newRelay(w io.Writer) *relay {
+	r := &relay{done: make(chan struct{})}
+	r.cond = sync.NewCond(&r.mu)
+	go func() {
+		defer close(r.done)
+		for {
+			r.mu.Lock()
+			for len(r.buf) == 0 && !r.closed {
+				r.cond.Wait()
+			}
+			if len(r.buf) == 0 && r.closed {
+				r.mu.Unlock()
+				return
+			}
+			chunk := r.buf
+			r.buf = nil
+			r.mu.Unlock()
+			if _, err := w.Write(chunk); err != nil {
+				w = io.Discard // the caller is gone: keep draining
+			}
+		}
+	}()
+	return r
+}
+
+func (r *relay) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	room := maxRelay - len(r.buf)
+	switch {
+	case room <= 0:
+		r.dropped += int64(len(p))
+	case len(p) > room:
+		r.buf = append(r.buf, p[:room]...)
+		r.dropped += int64(len(p) - room)
+	default:
+		r.buf = append(r.buf, p...)
 	}
+	r.cond.Signal()
 	return len(p), nil
+}
+
+// close ends the relay once what is buffered was written (or the caller
+// stopped reading for long: the helper does not wait for it beyond a
+// second).
+func (r *relay) close() {
+	r.mu.Lock()
+	r.closed = true
+	r.cond.Signal()
+	r.mu.Unlock()
+	select {
+	case <-r.done:
+	case <-time.After(time.Second):
+	}
+}
+
+// pseudoFS reports whether p is in a filesystem of kernel views (/proc,
+// /dev, /sys), where a name can alias another file.
+func pseudoFS(p string) bool {
+	for _, d := range []string{"/proc", "/dev", "/sys"} {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // rootOnly reports whether dir and every directory above it is root-owned

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -12,29 +13,49 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// caught are the signals the helper catches and discards: a caller could
+// use them (through sudo, which relays what the agent sends it) to stop,
+// hang up or kill the helper between filing and running. Caught, not
+// ignored: a caught signal's handler does not survive exec, so the command
+// gets the default dispositions, where an ignored one would stay ignored.
+var caught = []os.Signal{syscall.SIGPIPE, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTSTP,
+	syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM}
+
 // startup makes the process what a setuid program must be before it trusts
-// anything: it requires uid, euid and gid 0, reports the supplementary
-// groups it inherited (sudo -P keeps the caller's), resets them to root's
-// group only, leaves the caller's session and terminal, sets umask 022,
-// resets every resource limit to init's, and ignores the signals a caller
-// could use to stop or confuse it (the command it runs gets the default
-// dispositions back).
-func startup() (inherited []int, err error) {
+// anything: it requires uid, euid and gid 0; takes the caller from SUDO_UID
+// and then clears the whole environment (sudo passes PATH and others
+// through unless sudoers says otherwise); reports the supplementary groups
+// it inherited (sudo -P keeps the caller's) and resets them to root's group
+// only; leaves the caller's session and terminal; sets umask 022; resets
+// every resource limit to init's, and the nice value, CPU affinity and OOM
+// score the caller set; and catches the signals a caller could use to stop
+// or confuse it.
+func startup() (caller string, inherited []int, err error) {
 	if os.Getuid() != 0 || os.Geteuid() != 0 || os.Getgid() != 0 {
-		return nil, fmt.Errorf("the root helper must run as root (uid %d, euid %d, gid %d): only through sudo, as the agent account's one sudo right", os.Getuid(), os.Geteuid(), os.Getgid())
+		return "", nil, fmt.Errorf("the root helper must run as root (uid %d, euid %d, gid %d): only through sudo, as the agent account's one sudo right", os.Getuid(), os.Geteuid(), os.Getgid())
 	}
+	signal.Notify(make(chan os.Signal, 16), caught...)
+	caller = os.Getenv("SUDO_UID")
+	os.Clearenv()
+	os.Setenv("PATH", safePath)
 	inherited, _ = unix.Getgroups()
 	if err := unix.Setgroups([]int{0}); err != nil {
-		return inherited, fmt.Errorf("setgroups: %w", err)
+		return caller, inherited, fmt.Errorf("setgroups: %w", err)
 	}
 	unix.Setsid() // fails only when already a session leader
 	unix.Umask(0o022)
 	if err := resetLimits(); err != nil {
-		return inherited, err
+		return caller, inherited, err
 	}
-	signal.Ignore(syscall.SIGPIPE, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU)
+	unix.Setpriority(unix.PRIO_PROCESS, 0, 0)
+	var all unix.CPUSet
+	for i := range runtime.NumCPU() * 4 {
+		all.Set(i)
+	}
+	unix.SchedSetaffinity(0, &all)
+	os.WriteFile("/proc/self/oom_score_adj", []byte("0"), 0)
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-	return inherited, nil
+	return caller, inherited, nil
 }
 
 // limitNames maps /proc/1/limits rows to resources.

@@ -5,8 +5,8 @@ package helper
 import "errors"
 
 // startup refuses: enforced mode is Linux only.
-func startup() ([]int, error) {
-	return nil, errors.New("the root helper runs on Linux only (enforced mode is Linux only)")
+func startup() (string, []int, error) {
+	return "", nil, errors.New("the root helper runs on Linux only (enforced mode is Linux only)")
 }
 
 func bootID() string { return "" }

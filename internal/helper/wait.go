@@ -25,6 +25,9 @@ import (
 // pollEvery is how often the inbox is read while a request waits.
 const pollEvery = 100 * time.Millisecond
 
+// notifyEvery bounds the notifier's rate.
+const notifyEvery = 5 * time.Second
+
 // loadSigners reads the allowed signers as they are now.
 func (h *helper) loadSigners() ([]signed.Signer, error) {
 	data, err := rootside.ReadRootFile(h.layout.AllowedSigners())
@@ -60,7 +63,7 @@ func (h *helper) waitForDecision(reqBytes []byte, rule string) (signed.Decision,
 	defer tick.Stop()
 	seen := map[string]bool{}
 	for {
-		for _, c := range h.layout.Decisions(h.id) {
+		for _, c := range h.layout.Decisions(h.id, h.settings.AgentUID) {
 			k := string(c.Decision) + "\x00" + string(c.Sig)
 			if seen[k] {
 				continue
@@ -193,18 +196,37 @@ func riskOf(rule string) string {
 }
 
 // packageFacts names the Debian package owning path and whether the file's
-// MD5 matches the package's manifest.
+// MD5 matches the package's manifest. dpkg-query runs by its absolute path
+// with a fixed environment; on a merged-/usr system dpkg may know the file
+// by its /bin or /sbin name.
 func packageFacts(path string) (pkg, manifest string) {
-	out, err := exec.Command("dpkg-query", "-S", path).Output()
-	if err != nil {
+	names := []string{path}
+	if rest, ok := strings.CutPrefix(path, "/usr"); ok && (strings.HasPrefix(rest, "/bin/") || strings.HasPrefix(rest, "/sbin/") || strings.HasPrefix(rest, "/lib")) {
+		names = append(names, rest)
+	}
+	var out []byte
+	var owned string
+	for _, n := range names {
+		cmd := exec.Command("/usr/bin/dpkg-query", "-S", n)
+		cmd.Env = []string{"PATH=" + safePath, "LC_ALL=C"}
+		if o, err := cmd.Output(); err == nil {
+			out, owned = o, n
+			break
+		}
+	}
+	if out == nil {
 		return "", "not from a package dpkg knows"
 	}
 	pkg, _, _ = strings.Cut(strings.TrimSpace(strings.Split(string(out), "\n")[0]), ":")
-	sums, err := os.ReadFile("/var/lib/dpkg/info/" + pkg + ".md5sums")
-	if err != nil {
-		sums, err = os.ReadFile("/var/lib/dpkg/info/" + pkg + ":amd64.md5sums")
+	pkg = strings.TrimSpace(pkg)
+	var sums []byte
+	for _, f := range []string{pkg + ".md5sums", pkg + ":amd64.md5sums", pkg + ":arm64.md5sums"} {
+		if b, err := os.ReadFile("/var/lib/dpkg/info/" + f); err == nil {
+			sums = b
+			break
+		}
 	}
-	if err != nil {
+	if sums == nil {
 		return pkg, "no manifest to compare with"
 	}
 	f, err := os.Open(path)
@@ -215,10 +237,9 @@ func packageFacts(path string) (pkg, manifest string) {
 	h := md5.New()
 	io.Copy(h, f)
 	sum := hex.EncodeToString(h.Sum(nil))
-	rel := strings.TrimPrefix(path, "/")
 	for _, line := range strings.Split(string(sums), "\n") {
 		fields := strings.Fields(line)
-		if len(fields) == 2 && (fields[1] == rel || "usr/"+fields[1] == rel || fields[1] == "usr/"+rel) {
+		if len(fields) == 2 && ("/"+fields[1] == owned || "/"+fields[1] == path) {
 			if fields[0] == sum {
 				return pkg, "matches the package manifest"
 			}
@@ -235,9 +256,16 @@ func (h *helper) notify(f rootside.Facts) {
 	if len(h.settings.Notifier) == 0 {
 		return
 	}
+	// At most one notification per notifyEvery: a later one waits for the
+	// window to pass (the request waits anyway), so a decoy request cannot
+	// hide the next one.
 	stamp := h.layout.StateDir() + "/notify.last"
-	if fi, err := os.Stat(stamp); err == nil && time.Since(fi.ModTime()) < 10*time.Second {
-		return
+	for {
+		fi, err := os.Stat(stamp)
+		if err != nil || time.Since(fi.ModTime()) >= notifyEvery {
+			break
+		}
+		time.Sleep(notifyEvery - time.Since(fi.ModTime()))
 	}
 	os.WriteFile(stamp, nil, 0o600)
 	os.Chtimes(stamp, time.Now(), time.Now())

@@ -39,8 +39,13 @@ type Facts struct {
 // MaxDecisionBytes bounds a decision or signature file in the inbox.
 const MaxDecisionBytes = 16 << 10
 
-// maxInboxFiles bounds how many candidate files one request's id may have.
-const maxInboxFiles = 16
+// maxInboxFiles bounds how many candidate decisions of one request are
+// read on each look: those dropped by the agent's own account count
+// against maxAgentFiles only, so the agent cannot crowd out an approver's.
+const (
+	maxInboxFiles = 256
+	maxAgentFiles = 16
+)
 
 var (
 	// ErrQueueFull is wrapped when the account already has the most pending
@@ -246,24 +251,38 @@ func (l Layout) inboxFiles(id string) []string {
 
 // Decisions returns the decisions dropped for id (root only), each read
 // through O_NOFOLLOW from a regular file of bounded size; anything else is
-// skipped.
-func (l Layout) Decisions(id string) []Candidate {
-	var out []Candidate
+// skipped. Files of other accounts come first; at most maxAgentFiles of the
+// agent's own account (agentUID) are read, so that it cannot bury an
+// approver's decision under its own.
+func (l Layout) Decisions(id string, agentUID int) []Candidate {
+	var mine, others []Candidate
 	for _, p := range l.inboxFiles(id) {
 		base, ok := strings.CutSuffix(p, ".decision")
 		if !ok {
 			continue
 		}
-		if len(out) == maxInboxFiles {
-			break
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		st, _ := fi.Sys().(*syscall.Stat_t)
+		agents := st != nil && int(st.Uid) == agentUID
+		if (agents && len(mine) == maxAgentFiles) || (!agents && len(others) == maxInboxFiles) {
+			continue
 		}
 		d, owner, err1 := readBounded(p)
 		s, _, err2 := readBounded(base + ".sig")
-		if err1 == nil && err2 == nil {
-			out = append(out, Candidate{Decision: d, Sig: s, Owner: owner})
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		c := Candidate{Decision: d, Sig: s, Owner: owner}
+		if agents {
+			mine = append(mine, c)
+		} else {
+			others = append(others, c)
 		}
 	}
-	return out
+	return append(others, mine...)
 }
 
 func readBounded(path string) ([]byte, int, error) {

@@ -230,7 +230,6 @@ func TestOpenClawSkillListed(t *testing.T) {
 	// Slow (a real OpenClaw, or whole builds) and independent of the other
 	// tests: it runs beside the other slow ones, after the rest.
 	t.Parallel()
-	t.Parallel()
 	w := newOpenClawWorld(t)
 	w.clawwarden(0, "skill", "install")
 	var list struct {

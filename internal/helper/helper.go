@@ -98,6 +98,7 @@ type helper struct {
 	caller    string // SUDO_UID, read before the environment was cleared
 
 	log   *audit.Log
+	held  []audit.Record
 	req   signed.Request
 	id    string
 	rule  string
@@ -109,8 +110,24 @@ func (h *helper) say(format string, args ...any) {
 	fmt.Fprintf(h.stderr, "clawwarden-root: "+format+"\n", args...)
 }
 
-// audit appends records stamped with the request's fields.
+// hold keeps records for the next audit append: a request that goes on to
+// run is recorded in two appends (each fsynced), not one per step; a
+// refusal, a pending request or a run appends what was held first.
+func (h *helper) hold(recs ...audit.Record) {
+	h.stamp(recs)
+	h.held = append(h.held, recs...)
+}
+
+// audit appends the held records and recs, stamped with the request's
+// fields, in one write.
 func (h *helper) audit(recs ...audit.Record) error {
+	h.stamp(recs)
+	all := append(h.held, recs...)
+	h.held = nil
+	return h.log.Append(all...)
+}
+
+func (h *helper) stamp(recs []audit.Record) {
 	for i := range recs {
 		r := &recs[i]
 		r.Time = h.now().UTC()
@@ -123,7 +140,6 @@ func (h *helper) audit(recs ...audit.Record) error {
 		r.Reason = h.req.Reason
 		r.RequestID = h.id
 	}
-	return h.log.Append(recs...)
 }
 
 // refuse audits a refusal and returns the status.
@@ -200,11 +216,7 @@ func (h *helper) request(a Args) int {
 			h.req.Scope.Idle = time.Minute
 		}
 	}
-	if err := h.audit(audit.Record{Event: "request", Detail: "enforced: via the root helper (pid " + strconv.Itoa(os.Getpid()) + "), runs in " + dir}); err != nil {
-		h.say("refusing: the audit log cannot be written: %v", err)
-		return ExitInternal
-	}
-	h.layout.ShareAudit()
+	h.hold(audit.Record{Event: "request", Detail: "enforced: via the root helper (pid " + strconv.Itoa(os.Getpid()) + "), runs in " + dir})
 
 	// 2. The command: a root-owned file, opened and hashed. Names under
 	// /proc, /dev and /sys (a process's exe, /dev/stdin) are refused: they
@@ -264,11 +276,8 @@ func (h *helper) request(a Args) int {
 	if len(reqBytes) > h.settings.MaxRequestBytes {
 		return h.refuse(ExitInvalidCommand, "request", "the request is %d bytes (at most %d)", len(reqBytes), h.settings.MaxRequestBytes)
 	}
-	if err := h.audit(audit.Record{Event: "policy", Decision: "allow", Rule: dec.Rule,
-		Detail: fmt.Sprintf("enforced: binary %s (%s) sha256 %s; %d staged input(s)", abs, target, sum, len(h.req.Staged))}); err != nil {
-		h.say("refusing: the audit log cannot be written: %v", err)
-		return ExitInternal
-	}
+	h.hold(audit.Record{Event: "policy", Decision: "allow", Rule: dec.Rule,
+		Detail: fmt.Sprintf("enforced: binary %s (%s) sha256 %s; %d staged input(s)", abs, target, sum, len(h.req.Staged))})
 
 	// 5. An approval kept for exactly this request.
 	key := Key{UID: h.req.UID, Argv: h.req.Argv, Binary: abs, BinarySHA256: sum, Cwd: dir, Task: a.Task}
@@ -278,6 +287,7 @@ func (h *helper) request(a Args) int {
 			h.say("refusing: the audit log cannot be written: %v", err)
 			return ExitInternal
 		}
+		h.layout.ShareAudit()
 		return h.execute(bin)
 	}
 

@@ -49,7 +49,10 @@ func (h *helper) waitForDecision(reqBytes []byte, rule string) (signed.Decision,
 		return zero, signed.Signer{}, nil, nil, h.refuse(ExitDenied, "queue", "%v", err)
 	}
 	defer h.layout.RemovePending(h.id)
-	h.audit(audit.Record{Event: "approval", Decision: "pending", Detail: "enforced: waiting for a signed decision ('clawwarden approve " + h.id + "')"})
+	if err := h.audit(audit.Record{Event: "approval", Decision: "pending", Detail: "enforced: waiting for a signed decision ('clawwarden approve " + h.id + "')"}); err != nil {
+		return zero, signed.Signer{}, nil, nil, h.refuse(ExitInternal, "audit", "the audit log cannot be written, so nothing is filed: %v", err)
+	}
+	h.layout.ShareAudit()
 	h.say("pending request %s: an approver runs 'clawwarden approve %s' (or 'clawwarden deny %s'); it expires in %s",
 		h.id, h.id, h.id, time.Duration(h.settings.ApprovalTimeout))
 	go h.notify(facts)

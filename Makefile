@@ -4,6 +4,7 @@
 build:
 	CGO_ENABLED=0 go build -trimpath -o clawwarden ./cmd/clawwarden
 	CGO_ENABLED=0 go build -trimpath -o clawwarden-root ./cmd/clawwarden-root
+	CGO_ENABLED=0 go build -trimpath -o clawwarden-sudo ./cmd/clawwarden-sudo
 
 # Man pages, generated from the command definitions (checked by
 # TestManPagesUpToDate).
@@ -20,4 +21,4 @@ test:
 	./scripts/test
 
 clean:
-	rm -rf dist clawwarden clawwarden-root
+	rm -rf dist clawwarden clawwarden-root clawwarden-sudo

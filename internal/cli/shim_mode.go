@@ -15,7 +15,6 @@ import (
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/policy"
-	"github.com/clawwarden/clawwarden/internal/rootfile"
 	"github.com/clawwarden/clawwarden/internal/shim"
 	"github.com/clawwarden/clawwarden/internal/sudo"
 )
@@ -122,13 +121,7 @@ func (a *app) shim(ctx context.Context, args []string) error {
 // execSudo replaces this process with the real sudo (enforced mode: the
 // agent asks the root helper; sudo's own rule is the boundary).
 func (a *app) execSudo(sudoPath string, args []string) error {
-	env := []string{"PATH=" + rootfile.SecurePath}
-	for _, k := range []string{"TERM", "LANG"} {
-		if v := a.getenv(k); v != "" && !strings.ContainsAny(v, "\x00\n") {
-			env = append(env, k+"="+v)
-		}
-	}
-	return syscall.Exec(sudoPath, append([]string{"sudo"}, args...), env)
+	return syscall.Exec(sudoPath, append([]string{"sudo"}, args...), shim.HelperEnv(a.getenv))
 }
 
 func (a *app) policyPath() string {

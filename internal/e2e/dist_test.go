@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,18 +31,27 @@ func TestReproducibleBuild(t *testing.T) {
 		if o, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("scripts/dist: %v\n%s", err, o)
 		}
-		// clawwarden and, beside it, the root helper of enforced mode.
-		cli, _ := filepath.Glob(filepath.Join(out, "clawwarden-*-linux-amd64"))
-		root, _ := filepath.Glob(filepath.Join(out, "clawwarden-root-*-linux-amd64"))
-		if len(cli) != 2 || len(root) != 1 {
-			t.Fatalf("dist produced %v", cli)
+		// clawwarden and, beside it, enforced mode's root helper and the
+		// agent's sudo.
+		all, _ := filepath.Glob(filepath.Join(out, "clawwarden-*-linux-amd64"))
+		var paths []string
+		for _, prefix := range []string{"clawwarden-root-", "clawwarden-sudo-"} {
+			for _, p := range all {
+				if strings.HasPrefix(filepath.Base(p), prefix) {
+					paths = append(paths, p)
+				}
+			}
 		}
-		main := cli[0]
-		if main == root[0] {
-			main = cli[1]
+		if len(all) != 3 || len(paths) != 2 {
+			t.Fatalf("dist produced %v", all)
 		}
-		var datas [][]byte // clawwarden, then clawwarden-root
-		for _, p := range []string{main, root[0]} {
+		for _, p := range all {
+			if !slices.Contains(paths, p) {
+				paths = append([]string{p}, paths...)
+			}
+		}
+		var datas [][]byte // clawwarden, clawwarden-root, clawwarden-sudo
+		for _, p := range paths {
 			data, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)

@@ -59,8 +59,9 @@ type Options struct {
 	AgentUser string
 	Approvers []Approver
 	Force     bool
-	// Binary is the running clawwarden; the root helper is taken from beside
-	// it (clawwarden-root in the same directory).
+	// Binary is the running clawwarden; the root helper and the agent's
+	// sudo are taken from beside it (clawwarden-root and clawwarden-sudo in
+	// the same directory, from the same build).
 	Binary string
 	// Out receives what is done, line by line.
 	Out io.Writer
@@ -91,10 +92,10 @@ func (o *Options) say(format string, args ...any) {
 
 // Plan lists every system path Install writes.
 func Plan(l rootside.Layout) []string {
-	return []string{l.Helper(), l.CLI(), l.ConfigDir() + "/ (settings.json, allowed_signers, command-policy.json)",
+	return []string{l.Helper(), l.SudoShim(), l.CLI(), l.ConfigDir() + "/ (settings.json, allowed_signers, command-policy.json)",
 		l.VarDir() + "/ (state/ 0700, pending/ 0750 root:" + rootside.ApproversGroup + ", inbox/ 1733)",
 		l.LogDir() + "/ (audit.jsonl and its head, readable by all)", l.SudoersFile(),
-		"group " + rootside.ApproversGroup, "the agent's ~/.openclaw/bin/sudo and sudoedit (symlinks to " + l.CLI() + ")"}
+		"group " + rootside.ApproversGroup, "the agent's ~/.openclaw/bin/sudo and sudoedit (symlinks to " + l.SudoShim() + ")"}
 }
 
 func recordPath(l rootside.Layout) string { return filepath.Join(l.StateDir(), "install.json") }
@@ -147,8 +148,11 @@ func Install(ctx context.Context, o Options) (Record, error) {
 		return rec, err
 	}
 	helperSrc := filepath.Join(filepath.Dir(o.Binary), "clawwarden-root")
-	if err := sameBuild(o.Binary, helperSrc); err != nil {
-		return rec, err
+	shimSrc := filepath.Join(filepath.Dir(o.Binary), "clawwarden-sudo")
+	for _, b := range []string{helperSrc, shimSrc} {
+		if err := sameBuild(o.Binary, b); err != nil {
+			return rec, err
+		}
 	}
 	if prev, err := LoadRecord(l); err == nil && prev.AgentUser != o.AgentUser {
 		return rec, fmt.Errorf("enforced mode is installed for %s; run 'clawwarden enforce uninstall' first", prev.AgentUser)
@@ -235,7 +239,7 @@ func Install(ctx context.Context, o Options) (Record, error) {
 	}
 
 	// The binaries.
-	for _, b := range [][2]string{{helperSrc, l.Helper()}, {o.Binary, l.CLI()}} {
+	for _, b := range [][2]string{{helperSrc, l.Helper()}, {shimSrc, l.SudoShim()}, {o.Binary, l.CLI()}} {
 		if _, err := os.Lstat(b[1]); err != nil {
 			created(b[1])
 		}
@@ -299,12 +303,11 @@ func Install(ctx context.Context, o Options) (Record, error) {
 	rec.SudoersSHA = hexSHA(rule)
 
 	// The agent's shims: sudo and sudoedit go to the root helper.
-	for _, name := range []string{"sudo", "sudoedit"} {
-		p := filepath.Join(agent.HomeDir, ".openclaw", "bin", name)
-		if err := linkShim(p, l.CLI(), agentUID, agentGID); err != nil {
-			o.say("  could not install the shim %s: %v", p, err)
-			continue
-		}
+	linked, err := linkShims(agent.HomeDir, []string{"sudo", "sudoedit"}, l.SudoShim(), agentUID, agentGID)
+	if err != nil {
+		o.say("  could not install the agent's shims: %v", err)
+	}
+	for _, p := range linked {
 		if !slices.Contains(rec.Shims, p) {
 			rec.Shims = append(rec.Shims, p)
 		}
@@ -519,31 +522,6 @@ func addToGroup(account, group string) (bool, error) {
 	return true, nil
 }
 
-// linkShim makes p a symlink to target owned by the agent (its home's
-// .openclaw/bin, created 0700 when missing). An existing non-symlink is
-// left alone and reported.
-func linkShim(p, target string, uid, gid int) error {
-	dir := filepath.Dir(p)
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if _, err := os.Lstat(d); err != nil {
-			if err := os.Mkdir(d, 0o700); err != nil {
-				return err
-			}
-			os.Lchown(d, uid, gid)
-		}
-	}
-	if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink == 0 {
-		return fmt.Errorf("%s exists and is not a symlink", p)
-	}
-	tmp := p + ".clawwarden-tmp"
-	os.Remove(tmp)
-	if err := os.Symlink(target, tmp); err != nil {
-		return err
-	}
-	os.Lchown(tmp, uid, gid)
-	return os.Rename(tmp, p)
-}
-
 // Uninstall removes exactly what Install recorded adding, and keeps the
 // audit log.
 func Uninstall(o Options) error {
@@ -565,8 +543,10 @@ func Uninstall(o Options) error {
 		o.say("removed %s", l.SudoersFile())
 	}
 	for _, p := range rec.Shims {
-		if t, err := os.Readlink(p); err == nil && t == l.CLI() {
-			os.Remove(p)
+		switch removed, err := unlinkShim(p, l.SudoShim(), l.CLI()); {
+		case err != nil:
+			o.say("left %s: %v", p, err)
+		case removed:
 			o.say("removed %s", p)
 		}
 	}
@@ -634,6 +614,9 @@ func Check(ctx context.Context, o Options) Status {
 	}
 	if _, err := rootfile.Check(l.Helper(), rootfile.NotSetuid); err != nil {
 		st.Reasons = append(st.Reasons, "root helper: "+err.Error())
+	}
+	if _, err := rootfile.Check(l.SudoShim(), rootfile.NotSetuid); err != nil {
+		st.Reasons = append(st.Reasons, "the agent's sudo: "+err.Error())
 	}
 	rec, err := LoadRecord(l)
 	if data, herr := os.ReadFile(l.Helper()); err == nil && herr == nil && rec.HelperSHA != "" && hexSHA(data) != rec.HelperSHA {

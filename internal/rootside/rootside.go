@@ -50,6 +50,7 @@ func (l Layout) path(p string) string {
 func (l Layout) LibexecDir() string     { return l.path("/usr/local/libexec/clawwarden") }
 func (l Layout) Helper() string         { return filepath.Join(l.LibexecDir(), "clawwarden-root") }
 func (l Layout) CLI() string            { return filepath.Join(l.LibexecDir(), "clawwarden") }
+func (l Layout) SudoShim() string       { return filepath.Join(l.LibexecDir(), "clawwarden-sudo") }
 func (l Layout) ConfigDir() string      { return l.path("/etc/clawwarden") }
 func (l Layout) SettingsFile() string   { return filepath.Join(l.ConfigDir(), "settings.json") }
 func (l Layout) AllowedSigners() string { return filepath.Join(l.ConfigDir(), "allowed_signers") }

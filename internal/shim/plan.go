@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/clawwarden/clawwarden/internal/rootfile"
 )
 
 // Sentinel errors of a refused invocation; the command line maps them to
@@ -215,4 +217,18 @@ func ToHelper(args []string, edit bool, helper, reason, task string, keep bool) 
 	}
 	out = append(out, "--")
 	return append(out, inv.Command...), nil
+}
+
+// HelperEnv is the environment the real sudo gets when the agent's sudo
+// goes to the root helper: a fixed PATH, and TERM and LANG when set and
+// clean. Nothing else of the agent's environment is passed (sudoers resets
+// it anyway, and the helper clears what it inherits).
+func HelperEnv(getenv func(string) string) []string {
+	env := []string{"PATH=" + rootfile.SecurePath}
+	for _, k := range []string{"TERM", "LANG"} {
+		if v := getenv(k); v != "" && !strings.ContainsAny(v, "\x00\n") {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }

@@ -124,9 +124,10 @@ func Binary(t testing.TB, tags string) string {
 		if tags != "" {
 			args = append(args, "-tags", tags)
 		}
-		// The root helper is built beside it, from the same build, as a
-		// release ships them (enforce install checks that).
-		for _, pkg := range []string{"clawwarden", "clawwarden-root"} {
+		// The root helper and the agent's sudo of enforced mode are built
+		// beside it, from the same build, as a release ships them (enforce
+		// install checks that).
+		for _, pkg := range []string{"clawwarden", "clawwarden-root", "clawwarden-sudo"} {
 			a := append(slices.Clone(args), "github.com/clawwarden/clawwarden/cmd/"+pkg)
 			a[2] = filepath.Join(dir, pkg)
 			cmd := exec.Command("go", a...)

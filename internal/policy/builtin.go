@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Kinds of built-in refusal, in the order they are tried. Each is reported
@@ -33,7 +34,13 @@ type builtinRule struct {
 	detail    string
 }
 
-var builtinRules = map[string]builtinRule{}
+// builtinRules is filled on first use, not at start-up: every program
+// that links this package (the root helper, the shim) starts on each
+// privileged command, and most runs need no rule at all before exec.
+var (
+	builtinRules = map[string]builtinRule{}
+	builtinOnce  sync.Once
+)
 
 // refuseAlways registers programs that are refused whatever their arguments.
 func refuseAlways(kind, detail string, names ...string) {
@@ -66,7 +73,7 @@ func refuseWhenIn(check func(cwd string, args []string) (kind, detail string), n
 	}
 }
 
-func init() {
+func registerBuiltins() {
 	refuseAlways(kindPrivilege, "is a privilege or identity tool: under sudo it opens a root shell or changes identity outside this guard's per-command approval",
 		"sudo", "sudoedit", "sudo-rs", "su", "doas", "pkexec", "runuser", "setpriv", "capsh", "chroot",
 		"nsenter", "unshare", "machinectl", "systemd-run", "run0", "systemd-nspawn", "login", "newgrp", "sg",
@@ -171,6 +178,7 @@ func builtin(cwd string, argv []string, resolved string) (kind, reason string) {
 // without a Debian alternative suffix (vim.basic) and a version suffix
 // (python3.11 → python, perl5.36 → perl, sqlite3 → sqlite).
 func lookup(base string) (builtinRule, bool) {
+	builtinOnce.Do(registerBuiltins)
 	n := strings.ToLower(base)
 	if r, ok := builtinRules[n]; ok {
 		return r, true

@@ -132,7 +132,7 @@ func readACL(full string) []aclEntry {
 // named users, then the groups (owning group and named groups, masked), then
 // others. The owner counts as having every access, since it may chmod.
 func (c *checker) access(full string, st *unix.Stat_t, want uint32) (grant, bool) {
-	g := grant{mode: st.Mode & 0o7777}
+	g := grant{mode: uint32(st.Mode) & 0o7777}
 	if c.acct.uid == 0 {
 		g.kind = byRoot
 		return g, true
@@ -212,7 +212,7 @@ func (c *checker) lstat(p string) (*unix.Stat_t, error) {
 	return &st, nil
 }
 
-func isType(st *unix.Stat_t, t uint32) bool { return st.Mode&unix.S_IFMT == t }
+func isType(st *unix.Stat_t, t uint32) bool { return uint32(st.Mode)&unix.S_IFMT == t }
 
 // exposure is how the account can change what a path names.
 type exposure struct {

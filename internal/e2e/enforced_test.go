@@ -347,6 +347,23 @@ func TestEnforcedSudoIsTheBoundary(t *testing.T) {
 	if code == 0 {
 		t.Errorf("sudo -P: exit 0\n%s", out)
 	}
+	// sudo -b detaches the helper from the agent's sudo; sudoers cannot
+	// forbid it, so the helper reads sudo's command line and refuses.
+	code, out = w.runAgent(nil, "", "/usr/bin/sudo", "-n", "-b", "/usr/local/libexec/clawwarden/clawwarden-root", "request", "--", "/usr/bin/touch", m)
+	if code != 0 {
+		t.Errorf("sudo -b: exit %d (sudo itself returns at once)\n%s", code, out)
+	}
+	testenv.Eventually(t, "the helper's refusal of sudo -b in the audit log", func() bool {
+		for _, r := range auditRecords(t) {
+			if r["rule"] == "sudo -b" && r["event"] == "refused" {
+				return true
+			}
+		}
+		return false
+	})
+	if ids := w.pendingIDs(); len(ids) != 0 {
+		t.Errorf("sudo -b filed requests %v", ids)
+	}
 	if _, err := os.Stat(m); err == nil {
 		t.Fatal("a refused invocation ran as root")
 	}

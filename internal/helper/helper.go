@@ -178,6 +178,12 @@ func (h *helper) main(args []string) int {
 	if g := h.keptGroups(); len(g) > 0 {
 		return h.refuse(ExitNotPermitted, "sudo -P", "sudo kept the caller's groups %v (sudo -P): refused, the command would run with them", g)
 	}
+	switch inv, err := sudoOptions(os.Getppid()); {
+	case err != nil:
+		return h.refuse(ExitNotPermitted, "sudo", "%v", err)
+	case inv.Has("background"):
+		return h.refuse(ExitNotPermitted, "sudo -b", "sudo -b runs the request detached from the agent's sudo, out of its sight and reach: refused; run it without -b")
+	}
 	a, err := ParseArgs(args)
 	if err != nil {
 		return h.refuse(ExitUsage, "grammar", "%v", err)

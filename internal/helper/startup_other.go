@@ -2,7 +2,11 @@
 
 package helper
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/clawwarden/clawwarden/internal/shim"
+)
 
 // startup refuses: enforced mode is Linux only.
 func startup() (string, []int, error) {
@@ -10,3 +14,7 @@ func startup() (string, []int, error) {
 }
 
 func bootID() string { return "" }
+
+func sudoOptions(int) (shim.Invocation, error) {
+	return shim.Invocation{}, errors.New("the root helper runs on Linux only")
+}

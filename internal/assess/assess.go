@@ -171,8 +171,20 @@ type Options struct {
 	// installed here; nil means same-user mode. Read it as root for the
 	// complete boundary check.
 	Enforced *Enforcement
+	// Gateway is what OpenClaw gateway processes listen on now, from a live
+	// socket scan; nil when not scanned.
+	Gateway *LiveGateway
 	// RecentActions is how many audit records the dashboard shows (20 when 0).
 	RecentActions int
+}
+
+// LiveGateway is the live socket scan's view of the gateway.
+type LiveGateway struct {
+	Listeners []openclaw.Listener
+	// Note says why the scan failed or may have missed a gateway (other
+	// users' processes cannot be attributed without root); "" when
+	// complete.
+	Note string
 }
 
 // Assessment is the content of openclaw-assessment.json.

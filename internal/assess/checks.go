@@ -816,6 +816,49 @@ func orNone(s []string) string {
 
 func (e *evaluator) gatewayLoopback() {
 	const id = "gateway_loopback_only"
+	mit := "Run `openclaw config set gateway.bind loopback` and restart the gateway; reach it remotely through an SSH tunnel or Tailscale Serve."
+	// What the gateway listens on now outranks what the configuration
+	// says: a gateway started with other flags, or without a configuration
+	// file, binds where it was told.
+	var live, exposed []string
+	if g := e.o.Gateway; g != nil {
+		for _, l := range g.Listeners {
+			s := fmt.Sprintf("pid %d (%s) listens on %s %s", l.PID, l.Process, l.Proto, l.Address)
+			live = append(live, s)
+			if l.BeyondLoopback() {
+				exposed = append(exposed, s)
+			}
+		}
+	}
+	if len(exposed) > 0 {
+		var cfgSays string
+		switch {
+		case e.cfg != nil:
+			bind, set := e.cfg.Bind()
+			cfgSays = fmt.Sprintf("%s says gateway.bind=%s", e.cfg.Path, bind)
+			if !set {
+				cfgSays += " (unset: loopback)"
+			}
+		case errors.Is(e.cfgErr, fs.ErrNotExist):
+			cfgSays = fmt.Sprintf("there is no OpenClaw configuration (%s does not exist), so nothing says loopback", e.o.ConfigPath)
+		default:
+			cfgSays = fmt.Sprintf("the configuration %s cannot be read: %v", e.o.ConfigPath, e.cfgErr)
+		}
+		risk := RiskHigh
+		if e.cfg != nil && e.cfg.Auth().Mode == "none" {
+			risk = RiskCritical
+		}
+		e.set(id, StatusViolation, risk, "the running gateway listens beyond loopback: "+strings.Join(exposed, "; "),
+			strings.Join(exposed, "; ")+"; "+cfgSays+" (live socket scan)",
+			"the gateway's WebSocket and HTTP API are reachable from other hosts, whatever the configuration says",
+			mit+" If the gateway was started by hand with --bind or without a configuration file, restart it with --bind loopback.")
+		return
+	}
+	if e.cfg == nil && len(live) > 0 && errors.Is(e.cfgErr, fs.ErrNotExist) {
+		e.set(id, StatusCompliant, RiskLow, "the running gateway listens on loopback only (no OpenClaw configuration to check its auth)",
+			strings.Join(live, "; ")+" (live socket scan); "+e.o.ConfigPath+" does not exist", "", "")
+		return
+	}
 	if e.configUnknown(id) {
 		return
 	}
@@ -832,6 +875,15 @@ func (e *evaluator) gatewayLoopback() {
 		ev += " (unset; OpenClaw's default)"
 	}
 	ev += fmt.Sprintf(", gateway.port=%d, gateway.auth.mode=%s", port, orDefault(auth.Mode, "unset"))
+	switch g := e.o.Gateway; {
+	case g == nil:
+	case len(live) > 0:
+		ev += "; live: " + strings.Join(live, "; ")
+	case g.Note != "":
+		ev += "; live scan: " + g.Note
+	default:
+		ev += "; live: no gateway process is listening"
+	}
 	var public []string
 	if e.portsRep != nil {
 		for _, l := range e.portsRep.Listeners {
@@ -841,7 +893,6 @@ func (e *evaluator) gatewayLoopback() {
 		}
 		ev += fmt.Sprintf("; %s (generated %s)", ports.ReportFile, e.portsRep.GeneratedAt)
 	}
-	mit := "Run `openclaw config set gateway.bind loopback` and restart the gateway; reach it remotely through an SSH tunnel or Tailscale Serve."
 	switch {
 	case !openclaw.BindIsLoopback(bind):
 		risk := RiskHigh

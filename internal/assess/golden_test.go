@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -274,5 +275,56 @@ func TestOpenClawExecPolicy(t *testing.T) {
 		if c.CheckID == "prompt_injection_controls" && (c.Status != assess.StatusPartial || !strings.Contains(c.Mitigation, "exec-policy preset cautious")) {
 			t.Errorf("prompt_injection_controls = %s, %q; want partial naming the cautious preset", c.Status, c.Mitigation)
 		}
+	}
+}
+
+// TestGatewayExposureFromLiveListeners: what the gateway process listens on
+// outranks the configuration, and the evidence names the pid, the address
+// and the configuration value it contradicts.
+func TestGatewayExposureFromLiveListeners(t *testing.T) {
+	public := openclaw.Listener{PID: 4242, Process: "openclaw-gatewa", Proto: "tcp", Address: netip.MustParseAddrPort("0.0.0.0:18789")}
+	loop := openclaw.Listener{PID: 4242, Process: "openclaw-gatewa", Proto: "tcp", Address: netip.MustParseAddrPort("127.0.0.1:18789")}
+	check := func(a *assess.Assessment) assess.Check {
+		for _, c := range a.Checks {
+			if c.CheckID == "gateway_loopback_only" {
+				return c
+			}
+		}
+		t.Fatal("no gateway_loopback_only check")
+		return assess.Check{}
+	}
+
+	// The secure fixture's configuration says loopback.
+	o, _ := setupFixture(t, "secure")
+	o.Gateway = &assess.LiveGateway{Listeners: []openclaw.Listener{public}}
+	c := check(assess.Run(context.Background(), o))
+	if c.Status != assess.StatusViolation || !strings.Contains(c.Evidence, "pid 4242") || !strings.Contains(c.Evidence, "0.0.0.0:18789") ||
+		!strings.Contains(c.Evidence, "gateway.bind=loopback") {
+		t.Errorf("public listener, config loopback: %s: %s", c.Status, c.Evidence)
+	}
+	o.Gateway = &assess.LiveGateway{Listeners: []openclaw.Listener{loop}}
+	if c := check(assess.Run(context.Background(), o)); c.Status != assess.StatusCompliant || !strings.Contains(c.Evidence, "live: pid 4242") {
+		t.Errorf("loopback listener, config loopback: %s: %s", c.Status, c.Evidence)
+	}
+
+	// No configuration at all: the live listener decides.
+	dir := t.TempDir()
+	env := map[string]string{"HOME": filepath.Join(dir, "home")}
+	paths, err := config.Locate(func(k string) string { return env[k] })
+	must(t, err)
+	bare := assess.Options{Paths: paths, ConfigPath: openclaw.ConfigPath("", paths.StateDir, paths.Home), Now: fixedNow, Hostname: "h",
+		User: "agent", UID: 1000, Root: filepath.Join(dir, "root"), HookErr: os.ErrNotExist}
+	bare.Gateway = &assess.LiveGateway{Listeners: []openclaw.Listener{public}}
+	c = check(assess.Run(context.Background(), bare))
+	if c.Status != assess.StatusViolation || !strings.Contains(c.Evidence, "pid 4242") || !strings.Contains(c.Evidence, "does not exist") {
+		t.Errorf("public listener, no config: %s: %s", c.Status, c.Evidence)
+	}
+	bare.Gateway = &assess.LiveGateway{Listeners: []openclaw.Listener{loop}}
+	if c := check(assess.Run(context.Background(), bare)); c.Status != assess.StatusCompliant {
+		t.Errorf("loopback listener, no config: %s: %s", c.Status, c.Evidence)
+	}
+	bare.Gateway = &assess.LiveGateway{}
+	if c := check(assess.Run(context.Background(), bare)); c.Status != assess.StatusNotAssessed {
+		t.Errorf("no gateway, no config: %s: %s", c.Status, c.Evidence)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/hook"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/report"
+	"github.com/clawwarden/clawwarden/internal/sockets"
 )
 
 func init() { subcommands = append(subcommands, newAssessCmd) }
@@ -133,6 +134,7 @@ func runAssess(ctx context.Context, a *app, o assessOptions) error {
 		}
 		opts.Enforced = en
 	}
+	opts.Gateway = liveGateway(ctx)
 	if h, err := hook.New(paths, a.getenv); err != nil {
 		opts.HookErr = err
 	} else {
@@ -217,4 +219,17 @@ func printAssessment(out io.Writer, res *assess.Assessment, written report.Paths
 		fmt.Fprintf(out, "openclaw security audit: not run: %s\n", res.OpenClawAudit.Note)
 	}
 	fmt.Fprintf(out, "reports:\n  %s\n  %s\n  %s\n", written.Assessment, written.Summary, written.Dashboard)
+}
+
+// liveGateway scans the listening sockets for OpenClaw gateway processes.
+func liveGateway(ctx context.Context) *assess.LiveGateway {
+	inv, err := sockets.List(ctx, sockets.Options{Listening: true})
+	if err != nil {
+		return &assess.LiveGateway{Note: "the socket scan failed: " + err.Error()}
+	}
+	g := &assess.LiveGateway{Listeners: openclaw.GatewayListeners(inv.Sockets, openclaw.Cmdline)}
+	if inv.Partial {
+		g.Note = inv.Note
+	}
+	return g
 }

@@ -13,11 +13,15 @@ import (
 	"time"
 )
 
-// startGateway starts `openclaw gateway run` in its own process group and
-// waits until it accepts connections on 127.0.0.1:port (loopback only).
-func (w *openclawWorld) startGateway(port int) func() {
+// startGateway starts `openclaw gateway run` (or `openclaw gateway` with
+// args instead of run, when given) in its own process group and waits until
+// it accepts connections on 127.0.0.1:port.
+func (w *openclawWorld) startGateway(port int, args ...string) func() {
 	w.t.Helper()
-	cmd := exec.Command(w.openclaw, "gateway", "run", "--port", fmt.Sprint(port))
+	if len(args) == 0 {
+		args = []string{"run"}
+	}
+	cmd := exec.Command(w.openclaw, append(append([]string{"gateway"}, args...), "--port", fmt.Sprint(port))...)
 	cmd.Env = w.env
 	cmd.Dir = w.home
 	logf, _ := os.Create(filepath.Join(w.home, "gateway.log"))
@@ -162,5 +166,22 @@ func TestOpenClawGatewayExposure(t *testing.T) {
 	}
 	if strings.Contains(strings.Join(flags, ","), "public") {
 		t.Errorf("loopback gateway port %d flagged public: %v", port, flags)
+	}
+
+	// No configuration file, started by hand: it listens on every
+	// interface, and the check reads that from the live listener.
+	if err := os.Remove(w.config); err != nil {
+		t.Fatal(err)
+	}
+	stop = w.startGateway(port, "--allow-unconfigured", "--auth", "token", "--token", "clawwarden-test-token-0123456789abcdef")
+	checks, _, flags = w.assessment(port)
+	stop()
+	c := checks["gateway_loopback_only"]
+	if c.Status != "violation" || !strings.Contains(c.Evidence, fmt.Sprintf(":%d", port)) || !strings.Contains(c.Evidence, "pid ") ||
+		!strings.Contains(c.Evidence, "does not exist") {
+		t.Errorf("unconfigured gateway on all interfaces: gateway_loopback_only = %+v, want a violation naming the pid, the address and the missing configuration", c)
+	}
+	if !strings.Contains(strings.Join(flags, ","), "public") {
+		t.Errorf("unconfigured gateway port %d not flagged public: %v", port, flags)
 	}
 }

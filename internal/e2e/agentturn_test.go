@@ -259,6 +259,7 @@ func TestAgentTurnSameUser(t *testing.T) {
 	text := turn.final()
 
 	results := m.toolResultsReceived()
+	t.Logf("tool results the model saw: %q", results)
 	if len(results) != 2 {
 		t.Fatalf("the model saw %d tool results, want 2:\n%q\nfinal text:\n%s", len(results), results, text)
 	}
@@ -296,4 +297,84 @@ func TestAgentTurnSameUser(t *testing.T) {
 		t.Errorf("audit has %d denials of %s, want 1:\n%+v", denied, second, f.auditLines())
 	}
 	f.verifyAudit()
+}
+
+// Enforced mode: the agent account (clawwarden-agent) runs a real agent
+// turn whose exec tool calls `sudo /usr/bin/id` (approved with alice's
+// signed decision: uid=0 in the tool result), `sudo /usr/bin/id -u` (denied
+// by bob: the refusal in the tool result and the root-side audit), and
+// `/usr/bin/sudo /usr/bin/id` by path, which sudo itself refuses. The exec
+// PATH puts the agent's ~/.openclaw/bin first with OpenClaw's own
+// tools.exec.pathPrepend; there is no plugin and no same-user hook here, so
+// what holds is the boundary alone.
+func TestAgentTurnEnforced(t *testing.T) {
+	// Installs enforced mode: it runs after the sequential enforced tests,
+	// beside the other slow ones, none of which installs it.
+	t.Parallel()
+	nodeBin, ocBin := openclawBins(t)
+	w := newWorld(t, true)
+	w.setting("approval_timeout", "300s")
+
+	m := startFakeModel(t, agentPrompt, []string{"sudo /usr/bin/id", "sudo /usr/bin/id -u", "/usr/bin/sudo /usr/bin/id"}, quoteRequests)
+	home := testenv.Home(t, w.agent)
+	writeAgentConfig(t, w.agent, filepath.Join(home, ".openclaw"), m, []string{filepath.Join(w.agentHome, ".openclaw", "bin")})
+	env := []string{"HOME=" + home, "USER=" + w.agent.Name, "LANG=C.UTF-8", "NO_COLOR=1",
+		"PATH=" + strings.Join([]string{nodeBin, ocBin, "/usr/local/bin", "/usr/bin", "/bin"}, ":")}
+	cmd := testenv.Command(w.agent, env, home, filepath.Join(ocBin, "openclaw"),
+		"agent", "--local", "--agent", "main", "--json", "--message", "please check who I am: "+agentPrompt)
+	cmd.SysProcAttr.Credential.Groups = groupsOf(w.agent.Name)
+	before := w.pendingIDs()
+	turn := startAgentTurn(t, cmd)
+
+	var first, second string
+	turn.until("the first pending request", func() bool {
+		for _, id := range w.pendingIDs() {
+			if !contains(before, id) {
+				first = id
+			}
+		}
+		return first != ""
+	})
+	if code, text := w.approve(w.alice, nil, first, "--key", w.keys[w.alice.Name]); code != 0 {
+		t.Fatalf("approve %s: exit %d\n%s", first, code, text)
+	}
+	turn.until("the second pending request", func() bool {
+		for _, id := range w.pendingIDs() {
+			if !contains(before, id) && id != first {
+				second = id
+			}
+		}
+		return second != ""
+	})
+	w.deny(w.bob, second)
+	text := turn.final()
+
+	results := m.toolResultsReceived()
+	t.Logf("tool results the model saw: %q", results)
+	if len(results) != 3 {
+		t.Fatalf("the model saw %d tool results, want 3:\n%q\nfinal text:\n%s", len(results), results, text)
+	}
+	if !strings.Contains(results[0], "uid=0(root)") {
+		t.Errorf("the approved sudo /usr/bin/id did not give the agent uid=0:\n%s", results[0])
+	}
+	if strings.Contains(results[1], "uid=0") || strings.TrimSpace(results[1]) == "0" || !strings.Contains(results[1], "denied by "+w.bob.Name) {
+		t.Errorf("the denied request's tool result does not carry the refusal:\n%s", results[1])
+	}
+	if strings.Contains(results[2], "uid=0") || !strings.Contains(results[2], "sudo: ") {
+		t.Errorf("/usr/bin/sudo by path was not refused by sudo:\n%s", results[2])
+	}
+	for _, id := range []string{first, second} {
+		if !strings.Contains(text, "REQUEST "+id+": please run 'clawwarden approve "+id+"'") {
+			t.Errorf("the agent's final answer does not quote request %s the helper printed:\n%s", id, text)
+		}
+	}
+	if n := countAudit(t, first, "result", "ran"); n != 1 {
+		t.Errorf("root audit has %d runs of %s, want 1", n, first)
+	}
+	if n := countAudit(t, second, "approval", "refused"); n != 1 {
+		t.Errorf("root audit has %d refusals of %s, want 1", n, second)
+	}
+	if n := countAudit(t, second, "result", "ran"); n != 0 {
+		t.Errorf("root audit says the denied %s ran", second)
+	}
 }

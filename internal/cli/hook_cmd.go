@@ -42,6 +42,14 @@ clawwarden's approval-first guard. It has layers:
                ~/Library/LaunchAgents/ai.openclaw.gateway.plist, after a
                confirmation on the terminal (OPENCLAW_SKIP_PLIST_CONFIRM=1 skips
                it) and with a backup; needs a gateway restart
+  plugin       clawwarden's OpenClaw plugin, written to
+               ~/.openclaw/security/openclaw-plugin and linked with 'openclaw
+               plugins install --link' (accepting its hooks): it gives every
+               exec the session key (OPENCLAW_TASK_SESSION_ID) and a reason
+               (OPENCLAW_PRIV_REASON), and blocks exec commands that reach root
+               around the shim (sudo by path, su, pkexec, doas, run0, an alias
+               or function named sudo); defence in depth, not the boundary;
+               needs a gateway restart
 
 OPENCLAW_STATE_DIR, OPENCLAW_PROFILE, OPENCLAW_SYSTEMD_UNIT and
 OPENCLAW_LAUNCHD_LABEL select the files as they do for OpenClaw.
@@ -97,11 +105,14 @@ again), 12 unsafe target or corrupt state file.`,
 		Short: "Report each layer of the hook and whether it is in effect",
 		Long: `Status reports each layer: the sudo and sudoedit shims (present, pointing at this binary),
 pathPrepend (set, ~/.openclaw/bin first, for every agent), the systemd drop-in
-or LaunchAgent plist, and whether the gateway was restarted since that was
-written ("unknown" when the service manager cannot tell).
+or LaunchAgent plist, whether the gateway was restarted since that was
+written ("unknown" when the service manager cannot tell), and the plugin as
+'openclaw plugins inspect clawwarden --runtime' reports it (loaded, with its
+hooks registered).
 
 The hook is effective when both shims are in place and either pathPrepend puts
-it first, or the service layer does and the gateway restarted since.
+it first, or the service layer does and the gateway restarted since. The plugin
+is reported but does not decide it: it is defence in depth.
 
 --json prints {"effective","binary","shim","sudoedit_shim","bin_dir","state_file","installed",
 "installed_at","layers":[{"layer","state","detail","fix"}]}; states are ok,

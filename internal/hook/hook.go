@@ -95,6 +95,10 @@ type Hook struct {
 	Config    ConfigStore
 	ConfigErr error
 
+	// Plugins links clawwarden's plugin into OpenClaw and inspects it; nil
+	// when the openclaw command is not available.
+	Plugins PluginManager
+
 	// Service is the gateway's service manager; nil skips reloads and
 	// restart checks.
 	Service Service
@@ -127,6 +131,7 @@ func New(paths config.Paths, getenv func(string) string) (*Hook, error) {
 	}
 	if oc, err := FindOpenClaw(); err == nil {
 		h.Config = oc
+		h.Plugins = oc
 	} else {
 		h.ConfigErr = err
 	}
@@ -162,6 +167,7 @@ const (
 	LayerSystemd     = "systemd"
 	LayerLaunchd     = "launchd"
 	LayerRestart     = "gateway_restart"
+	LayerPlugin      = "plugin" // clawwarden's OpenClaw plugin
 )
 
 // Step is one thing install or uninstall did, or could not do.
@@ -262,6 +268,10 @@ func (h *Hook) Install(ctx context.Context) (*Report, error) {
 	h.installPrepend(ctx, st, r)
 	if err := save(); err != nil {
 		return r, err
+	}
+	perr := h.installPlugin(ctx, st, r)
+	if err := save(); err != nil || perr != nil {
+		return r, errors.Join(perr, err)
 	}
 	serr := h.installService(ctx, st, r)
 	if err := save(); err != nil {

@@ -15,8 +15,8 @@ import (
 // the security directory.
 const StateFile = "hook-state.json"
 
-// stateVersion is the format of [State]. Fields added since (SudoeditShim)
-// are optional, so a file written before them still reads as version 1.
+// stateVersion is the format of [State]. Fields added since (SudoeditShim,
+// Plugin) are optional, so a file written before them still reads as version 1.
 const stateVersion = 1
 
 // State records what `hook install` changed, so that `hook uninstall` can
@@ -31,6 +31,7 @@ type State struct {
 	PathPrepend  []PrependRecord `json:"path_prepend,omitempty"`
 	DropIn       *DropInRecord   `json:"systemd_drop_in,omitempty"`
 	Plist        *PlistRecord    `json:"launchd_plist,omitempty"`
+	Plugin       *PluginRecord   `json:"openclaw_plugin,omitempty"` // absent in files from before the plugin
 }
 
 // ShimRecord is one shim symlink, sudo or sudoedit.
@@ -83,7 +84,7 @@ type PlistRecord struct {
 
 // empty reports whether the state records no change at all.
 func (s *State) empty() bool {
-	return s.Shim == nil && s.SudoeditShim == nil && len(s.PathPrepend) == 0 && s.DropIn == nil && s.Plist == nil
+	return s.Shim == nil && s.SudoeditShim == nil && len(s.PathPrepend) == 0 && s.DropIn == nil && s.Plist == nil && s.Plugin == nil
 }
 
 // loadState reads the state file; a missing file is an empty state. A file

@@ -76,7 +76,8 @@ func (h *Hook) Status(ctx context.Context) (*Status, error) {
 	prepend := h.prependStatus(ctx)
 	service, writtenAt := h.serviceStatus(st)
 	restart := h.restartStatus(ctx, service, writtenAt)
-	s.Layers = []LayerStatus{shim, sudoedit, prepend, service, restart}
+	plugin := h.pluginStatus(ctx)
+	s.Layers = []LayerStatus{shim, sudoedit, prepend, service, restart, plugin}
 	s.Effective = shim.State == StateOK && sudoedit.State == StateOK &&
 		(prepend.State == StateOK || (service.State == StateOK && restart.State == StateOK))
 	return s, nil

@@ -64,6 +64,13 @@ func (h *Hook) Uninstall(ctx context.Context) (*Report, error) {
 			failed = true
 		}
 	}
+	if st.Plugin != nil {
+		if h.removePlugin(ctx, st.Plugin, r) {
+			st.Plugin = nil
+		} else {
+			failed = true
+		}
+	}
 	var authored json.RawMessage
 	if len(st.PathPrepend) > 0 && h.Config != nil {
 		authored = h.authored(ctx)

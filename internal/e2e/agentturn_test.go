@@ -217,7 +217,7 @@ func TestAgentTurnSameUser(t *testing.T) {
 	nodeBin, ocBin := openclawBins(t)
 	f := newPasswordFixture(t)
 	pw := testenv.SetPassword(t, f.u)
-	pathEnv := "PATH=" + strings.Join([]string{nodeBin, ocBin, "/usr/local/bin", "/usr/bin", "/bin"}, ":")
+	pathEnv := "PATH=" + strings.Join([]string{filepath.Dir(f.bin), nodeBin, ocBin, "/usr/local/bin", "/usr/bin", "/bin"}, ":")
 	ocEnv := []string{pathEnv, "NO_COLOR=1"}
 	// What the person sets in the gateway's environment so that a sudo with no
 	// terminal waits for them instead of being refused.
@@ -229,6 +229,9 @@ func TestAgentTurnSameUser(t *testing.T) {
 		t.Fatalf("hook install: exit %d\n%s", code, out)
 	}
 
+	if code, out := f.run(ocEnv, "", "skill", "install"); code != 0 {
+		t.Fatalf("skill install: exit %d\n%s", code, out)
+	}
 	env := append(append(append([]string{}, f.env...), ocEnv...), agentEnv...)
 	turn := startAgentTurn(t, testenv.Command(f.u, env, f.home, filepath.Join(ocBin, "openclaw"),
 		"agent", "--local", "--agent", "main", "--json", "--message", "please check who I am: "+agentPrompt))
@@ -277,6 +280,7 @@ func TestAgentTurnSameUser(t *testing.T) {
 	if !strings.Contains(text, "uid=0(root)") {
 		t.Errorf("the agent's final answer does not carry the approved result:\n%s", text)
 	}
+	checkSkillOffered(t, m, f.home)
 	// The approver's side and the agent's side each record the one run.
 	ran, denied := 0, 0
 	for _, a := range f.auditLines() {
@@ -297,6 +301,53 @@ func TestAgentTurnSameUser(t *testing.T) {
 		t.Errorf("audit has %d denials of %s, want 1:\n%+v", denied, second, f.auditLines())
 	}
 	f.verifyAudit()
+}
+
+// skillEntry is the skill as OpenClaw lists it in the system prompt.
+var skillEntry = regexp.MustCompile(`<skill>\s*<name>cyber-security-engineer</name>\s*<description>([^<]*)</description>\s*<location>([^<]*)</location>`)
+
+// checkSkillOffered: the system prompt OpenClaw sent the model offers the
+// skill, its description says how to ask for root, and the SKILL.md it
+// points at teaches the workflow (pending: tell the person and wait;
+// refusals reported, never worked around; what the agent must never run).
+func checkSkillOffered(t *testing.T, m *fakeModel, home string) {
+	t.Helper()
+	reqs := m.received()
+	if len(reqs) == 0 || len(reqs[0].Messages) == 0 || reqs[0].Messages[0].Role != "system" {
+		t.Fatal("the model got no system prompt")
+	}
+	e := skillEntry.FindStringSubmatch(reqs[0].Messages[0].text())
+	if e == nil {
+		sys := reqs[0].Messages[0].text()
+		if i := strings.Index(sys, "<available_skills>"); i >= 0 {
+			sys = sys[i:]
+		}
+		t.Fatalf("the system prompt does not offer the cyber-security-engineer skill:\n%.3000s", sys)
+	}
+	if !strings.Contains(e[1], "sudo CMD") || !strings.Contains(e[1], "request id") {
+		t.Errorf("the skill's description as the model sees it does not say how to ask for root: %q", e[1])
+	}
+	loc := e[2]
+	if rest, ok := strings.CutPrefix(loc, "~/"); ok {
+		loc = filepath.Join(home, rest)
+	}
+	body, err := os.ReadFile(loc)
+	if err != nil {
+		t.Fatalf("the skill location in the system prompt: %v", err)
+	}
+	for _, want := range []string{
+		"**`sudo CMD ARG…` is how you ask for root.**",
+		"**Stop and tell\n   the person**",
+		"`clawwarden approve ID`",
+		"never work around it",
+		"| `clawwarden policy check -- CMD ARG…` (what the guard would decide) | `clawwarden approve`, `clawwarden deny` |",
+		"`clawwarden enforce install`, `enforce uninstall`",
+		"`clawwarden hook uninstall`",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the SKILL.md OpenClaw points the model at (%s) lacks %q", e[2], want)
+		}
+	}
 }
 
 // Enforced mode: the agent account (clawwarden-agent) runs a real agent

@@ -186,28 +186,30 @@ func (a *agentTurn) final() string {
 	return strings.Join(texts, "\n")
 }
 
-// pendingIDs lists a same-user pending queue.
-func (f *fixture) pendingIDs() []string {
+// pendingRequest is a request as `clawwarden pending --json` lists it.
+type pendingRequest struct {
+	ID        string `json:"id"`
+	Reason    string `json:"reason"`
+	SessionID string `json:"session_id"`
+}
+
+// pendingRequests lists a same-user pending queue.
+func (f *fixture) pendingRequests() []pendingRequest {
 	f.t.Helper()
 	code, out := f.run(nil, "", "pending", "--json")
 	if code != 0 {
 		f.t.Fatalf("pending: exit %d: %s", code, out)
 	}
-	var reqs []struct {
-		ID string `json:"id"`
-	}
+	var reqs []pendingRequest
 	if err := json.Unmarshal([]byte(out), &reqs); err != nil {
 		f.t.Fatalf("pending --json: %v: %s", err, out)
 	}
-	var ids []string
-	for _, r := range reqs {
-		ids = append(ids, r.ID)
-	}
-	return ids
+	return reqs
 }
 
 // Same-user mode: the agent's account runs a real agent turn whose exec
-// tool calls `sudo /usr/bin/id` twice through the hook's shim. The first
+// tool calls `sudo /usr/bin/id` twice through the hook's shim (with the
+// hook's plugin naming the session in each request). The first
 // request is approved by the person (their sudo password typed in their own
 // terminal) and the agent's tool result carries uid=0; the second is denied
 // and the tool result carries the refusal, which the audit also records.
@@ -238,8 +240,13 @@ func TestAgentTurnSameUser(t *testing.T) {
 
 	var first, second string
 	turn.until("the first pending request", func() bool {
-		if ids := f.pendingIDs(); len(ids) == 1 {
-			first = ids[0]
+		if reqs := f.pendingRequests(); len(reqs) == 1 {
+			first = reqs[0].ID
+			// The plugin's resolve_exec_env: the request says which
+			// conversation asked.
+			if reqs[0].SessionID != "agent:main:main" || !strings.Contains(reqs[0].Reason, "session agent:main:main") {
+				t.Errorf("pending request without the plugin's session key and reason: %+v", reqs[0])
+			}
 		}
 		return first != ""
 	})
@@ -249,9 +256,9 @@ func TestAgentTurnSameUser(t *testing.T) {
 		t.Fatalf("approve %s: exit %d\n%s", first, code, c.Output())
 	}
 	turn.until("the second pending request", func() bool {
-		for _, id := range f.pendingIDs() {
-			if id != first {
-				second = id
+		for _, r := range f.pendingRequests() {
+			if r.ID != first {
+				second = r.ID
 			}
 		}
 		return second != ""

@@ -18,6 +18,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/egress"
+	"github.com/clawwarden/clawwarden/internal/hook"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/policy"
 	"github.com/clawwarden/clawwarden/internal/ports"
@@ -999,9 +1000,19 @@ func (e *evaluator) runtimeHook() {
 		}
 	}
 	ev := "clawwarden hook status: " + strings.Join(parts, ", ")
+	bypasses := hookBypasses(h)
+	sameUser := e.o.Enforced == nil || !e.o.Enforced.Enforced
 	switch {
 	case h.Effective:
 		e.set(id, StatusCompliant, RiskLow, "the sudo shim at "+h.Shim+" is first on the gateway's PATH", ev, "", "")
+	case h.Installed && sameUser && len(bypasses) > 0:
+		// Installed, but undone from where the agent can reach: the agent
+		// can run `openclaw config unset tools.exec.pathPrepend` or add an
+		// alias to ~/.bashrc. In enforced mode root is behind the helper,
+		// so this no longer matters for root.
+		e.set(id, StatusViolation, RiskHigh, "the hook is installed but the agent's sudo skips the shim", ev+"; "+strings.Join(bypasses, "; "),
+			"the agent's sudo reaches the real sudo, with no policy, approval of the exact command or audit; the agent itself can undo the hook this way",
+			"Run `"+orDefault(fix, "clawwarden hook install")+"` (see `clawwarden hook status`). The fix that holds against a hostile agent is enforced mode: `clawwarden enforce install`.")
 	case h.Installed:
 		e.set(id, StatusPartial, RiskMedium, "the hook is installed but not effective", ev,
 			"the agent's sudo may bypass the guard", "Run `"+orDefault(fix, "clawwarden hook install")+"` (see `clawwarden hook status`).")
@@ -1010,6 +1021,25 @@ func (e *evaluator) runtimeHook() {
 			"the agent's sudo calls go straight to sudo, with no policy, approval of the exact command or audit",
 			"Run `clawwarden hook install` and restart the gateway.")
 	}
+}
+
+// hookBypasses returns, for a hook that is not effective, the layers that
+// let the agent's sudo skip the shim: pathPrepend not putting the shim first
+// (unset, say by `openclaw config unset tools.exec.pathPrepend`) while no
+// service layer does instead, and an alias or function named sudo that the
+// exec shell loads.
+func hookBypasses(h *hook.Status) []string {
+	layer := func(name string) hook.LayerStatus { l, _ := h.Layer(name); return l }
+	var out []string
+	service := (layer(hook.LayerSystemd).State == hook.StateOK || layer(hook.LayerLaunchd).State == hook.StateOK) &&
+		layer(hook.LayerRestart).State == hook.StateOK
+	if p := layer(hook.LayerPathPrepend); !service && (p.State == hook.StateMissing || p.State == hook.StatePartial) {
+		out = append(out, "pathPrepend: "+p.Detail)
+	}
+	if a := layer(hook.LayerShellAliases); a.State == hook.StateOverridden {
+		out = append(out, "shell_aliases: "+a.Detail)
+	}
+	return out
 }
 
 // privilegeBinaries are other routes to root that bypass sudo and the guard.

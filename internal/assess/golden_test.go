@@ -328,3 +328,42 @@ func TestGatewayExposureFromLiveListeners(t *testing.T) {
 		t.Errorf("no gateway, no config: %s: %s", c.Status, c.Evidence)
 	}
 }
+
+// TestHookUndoneByTheAgent: in same-user mode, an installed hook whose
+// pathPrepend the agent unset, or that an alias named sudo skips, is a
+// violation naming what; in enforced mode it is not.
+func TestHookUndoneByTheAgent(t *testing.T) {
+	unset := hook.LayerStatus{Layer: hook.LayerPathPrepend, State: hook.StateMissing, Detail: "tools.exec.pathPrepend is unset"}
+	alias := hook.LayerStatus{Layer: hook.LayerShellAliases, State: hook.StateOverridden, Detail: "/home/a/.bashrc:3: alias sudo"}
+	tests := []struct {
+		name     string
+		layers   []hook.LayerStatus
+		enforced bool
+		want     string
+		evidence string
+	}{
+		{"pathPrepend unset", []hook.LayerStatus{{Layer: hook.LayerShim, State: hook.StateOK}, unset}, false, assess.StatusViolation, "tools.exec.pathPrepend is unset"},
+		{"alias named sudo", []hook.LayerStatus{{Layer: hook.LayerShim, State: hook.StateOK}, {Layer: hook.LayerPathPrepend, State: hook.StateOK}, alias}, false, assess.StatusViolation, ".bashrc:3: alias sudo"},
+		{"pathPrepend unset, service layer in effect", []hook.LayerStatus{{Layer: hook.LayerShim, State: hook.StateMissing}, unset,
+			{Layer: hook.LayerSystemd, State: hook.StateOK}, {Layer: hook.LayerRestart, State: hook.StateOK}}, false, assess.StatusPartial, ""},
+		{"enforced mode", []hook.LayerStatus{{Layer: hook.LayerShim, State: hook.StateOK}, unset}, true, assess.StatusPartial, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, _ := setupFixture(t, "secure")
+			o.Hook = &hook.Status{Installed: true, Shim: o.Hook.Shim, BinDir: o.Hook.BinDir, Layers: tt.layers}
+			if tt.enforced {
+				o.Enforced = &assess.Enforcement{Enforced: true, AgentUser: "agent"}
+			}
+			a := assess.Run(context.Background(), o)
+			for _, c := range a.Checks {
+				if c.CheckID != "runtime_privilege_hook_installed" {
+					continue
+				}
+				if c.Status != tt.want || !strings.Contains(c.Evidence, tt.evidence) {
+					t.Errorf("runtime_privilege_hook_installed = %s, evidence %q; want %s with %q", c.Status, c.Evidence, tt.want, tt.evidence)
+				}
+			}
+		})
+	}
+}

@@ -37,11 +37,20 @@ clawwarden's approval-first guard. It has layers:
   systemd      Linux, when the gateway runs as a systemd user service: the
                drop-in ~/.config/systemd/user/openclaw-gateway.service.d/
                zz-clawwarden-path.conf that puts ~/.openclaw/bin first on the
-               service's PATH; needs a gateway restart
+               service's PATH and sets OPENCLAW_EXEC_SHELL_SNAPSHOT=0 (OpenClaw's
+               exec shell snapshots off); needs a gateway restart
   launchd      macOS, when the gateway runs as a LaunchAgent: PATH in
                ~/Library/LaunchAgents/ai.openclaw.gateway.plist, after a
                confirmation on the terminal (OPENCLAW_SKIP_PLIST_CONFIRM=1 skips
                it) and with a backup; needs a gateway restart
+  shell_aliases
+               status only: an alias or shell function named sudo or sudoedit
+               in OpenClaw's exec shell snapshots (~/.openclaw/cache/
+               shell-snapshots/*.sh) or the startup files they come from
+               (~/.bashrc, ~/.bash_aliases, ~/.zshrc, /etc/bash.bashrc, ...)
+               decides what the agent's "sudo" runs before PATH, so it skips
+               the shim; where install cannot set OPENCLAW_EXEC_SHELL_SNAPSHOT=0
+               (no systemd user unit, macOS) it says so
   plugin       clawwarden's OpenClaw plugin, written to
                ~/.openclaw/security/openclaw-plugin and linked with 'openclaw
                plugins install --link' (accepting its hooks): it gives every
@@ -106,13 +115,15 @@ again), 12 unsafe target or corrupt state file.`,
 		Long: `Status reports each layer: the sudo and sudoedit shims (present, pointing at this binary),
 pathPrepend (set, ~/.openclaw/bin first, for every agent), the systemd drop-in
 or LaunchAgent plist, whether the gateway was restarted since that was
-written ("unknown" when the service manager cannot tell), and the plugin as
+written ("unknown" when the service manager cannot tell), any alias or shell
+function named sudo or sudoedit that OpenClaw's exec shell loads, and the plugin as
 'openclaw plugins inspect clawwarden --runtime' reports it (loaded, with its
 hooks registered).
 
-The hook is effective when both shims are in place and either pathPrepend puts
-it first, or the service layer does and the gateway restarted since. The plugin
-is reported but does not decide it: it is defence in depth.
+The hook is effective when both shims are in place, either pathPrepend puts
+it first or the service layer does and the gateway restarted since, and no
+alias or function named sudo or sudoedit reaches the exec shell. The plugin is
+reported but does not decide it: it is defence in depth.
 
 --json prints {"effective","binary","shim","sudoedit_shim","bin_dir","state_file","installed",
 "installed_at","layers":[{"layer","state","detail","fix"}]}; states are ok,

@@ -77,7 +77,7 @@ func TestHookCommands(t *testing.T) {
 	}
 	// The gateway was not restarted (there is no user bus here), so the
 	// hook is not in effect yet.
-	if code != ExitFindings || st.Effective || len(st.Layers) != 6 {
+	if code != ExitFindings || st.Effective || len(st.Layers) != 7 {
 		t.Errorf("status --json: exit %d, %+v", code, st)
 	}
 	for _, name := range []string{hook.LayerShim, hook.LayerSudoedit} {

@@ -95,6 +95,11 @@ type Hook struct {
 	Config    ConfigStore
 	ConfigErr error
 
+	// SystemShellFiles are system-wide shell rc files status reads for an
+	// alias or function named sudo, besides the user's own and OpenClaw's
+	// snapshots; [New] sets [DefaultSystemShellFiles].
+	SystemShellFiles []string
+
 	// Plugins links clawwarden's plugin into OpenClaw and inspects it; nil
 	// when the openclaw command is not available.
 	Plugins PluginManager
@@ -128,6 +133,8 @@ func New(paths config.Paths, getenv func(string) string) (*Hook, error) {
 		Getenv:      getenv,
 		SkipConfirm: strings.TrimSpace(getenv("OPENCLAW_SKIP_PLIST_CONFIRM")) == "1",
 		Now:         time.Now,
+
+		SystemShellFiles: DefaultSystemShellFiles,
 	}
 	if oc, err := FindOpenClaw(); err == nil {
 		h.Config = oc
@@ -390,6 +397,7 @@ func (h *Hook) installDropIn(ctx context.Context, st *State, r *Report) error {
 	unitFile := h.systemdUnitFile(unit)
 	if _, err := os.Stat(unitFile); err != nil {
 		r.add(LayerSystemd, Skipped, fmt.Sprintf("no systemd user unit %s: the gateway does not run as a systemd user service here, so there is no service PATH to change", unitFile), "")
+		h.snapshotsStayOn(r, "there is no systemd user unit to set it in")
 		return nil
 	}
 	base, set, err := unitPATH(unitFile, h.Paths.Home)
@@ -426,7 +434,7 @@ func (h *Hook) installDropIn(ctx context.Context, st *State, r *Report) error {
 			}
 			st.DropIn = &DropInRecord{Unit: unit, Path: file, SHA256: digest(content), WrittenAt: at}
 		}
-		r.add(LayerSystemd, Unchanged, fmt.Sprintf("drop-in %s already sets PATH=%s", file, pathValue), "")
+		r.add(LayerSystemd, Unchanged, fmt.Sprintf("drop-in %s already sets PATH=%s and %s=0", file, pathValue, SnapshotEnv), "")
 		return nil
 	case !bytes.HasPrefix(old, []byte(dropInMarker)):
 		return refuse(file, "exists and was not written by clawwarden", "move it aside and run 'clawwarden hook install' again")
@@ -441,7 +449,7 @@ func (h *Hook) installDropIn(ctx context.Context, st *State, r *Report) error {
 		dirCreated = dirCreated || st.DropIn.DirCreated
 	}
 	st.DropIn = &DropInRecord{Unit: unit, Path: file, SHA256: digest(content), DirCreated: dirCreated, WrittenAt: h.Now().UTC()}
-	r.add(LayerSystemd, Changed, fmt.Sprintf("wrote drop-in %s: PATH=%s", file, pathValue), "")
+	r.add(LayerSystemd, Changed, fmt.Sprintf("wrote drop-in %s: PATH=%s, %s=0 (OpenClaw's exec shell snapshots off)", file, pathValue, SnapshotEnv), "")
 	if h.Service != nil {
 		if err := h.Service.Reload(ctx); err != nil {
 			r.add(LayerSystemd, Skipped, "could not reload the user manager: "+err.Error(), "run it in the gateway user's session: systemctl --user daemon-reload")
@@ -460,6 +468,7 @@ func (h *Hook) installPlist(st *State, r *Report) error {
 		return nil
 	}
 	file := plistPathFor(h.Paths.Home, label)
+	h.snapshotsStayOn(r, "clawwarden does not change the LaunchAgent's environment beyond PATH")
 	fi, err := safefile.Check(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.add(LayerLaunchd, Skipped, fmt.Sprintf("no LaunchAgent %s: the gateway does not run as a LaunchAgent here, so there is no service PATH to change", file), "")
@@ -520,6 +529,13 @@ func (h *Hook) installPlist(st *State, r *Report) error {
 		r.Restart = append(r.Restart, h.Service.RestartCommand())
 	}
 	return nil
+}
+
+// snapshotsStayOn reports that install could not turn off OpenClaw's exec
+// shell snapshots for the gateway, and why.
+func (h *Hook) snapshotsStayOn(r *Report, why string) {
+	r.add(LayerShellAliases, Skipped, fmt.Sprintf("OpenClaw's exec shell snapshots stay on (%s): an alias or function named sudo in the account's shell startup files would reach the agent's exec shell; 'clawwarden hook status' looks for one", why),
+		"set "+SnapshotEnv+"=0 in the gateway's environment where you start it")
 }
 
 // envWrapperNote explains when OpenClaw's generated environment file sets a

@@ -42,6 +42,10 @@ var pluginHooks = []string{"before_tool_call", "resolve_exec_env"}
 // (it leaves plugins.entries.clawwarden as {"enabled": false}).
 var pluginConfigKeys = []string{"plugins.entries." + PluginID, "plugins.load", "plugins.allow"}
 
+// pluginConfigParents are the objects around pluginConfigKeys, innermost
+// first. One that was absent before install and is left empty is removed.
+var pluginConfigParents = []string{"plugins.entries", "plugins"}
+
 // PluginInfo is what OpenClaw reports about an installed plugin.
 type PluginInfo struct {
 	ID        string
@@ -61,8 +65,11 @@ type PluginManager interface {
 	// UninstallPlugin removes the plugin's install record, load path and
 	// settings; the folder stays.
 	UninstallPlugin(ctx context.Context, id string) error
-	// InspectPlugin loads the plugin as the gateway would and reports it;
-	// nil when OpenClaw does not know the id.
+	// FindPlugin reports the plugin as OpenClaw lists it, without loading
+	// its code (no Hooks); nil when OpenClaw does not know the id.
+	FindPlugin(ctx context.Context, id string) (*PluginInfo, error)
+	// InspectPlugin loads the plugin as the gateway would and reports it,
+	// with the hooks it registered; nil when OpenClaw does not know the id.
 	InspectPlugin(ctx context.Context, id string) (*PluginInfo, error)
 }
 
@@ -152,9 +159,9 @@ func (h *Hook) installPlugin(ctx context.Context, st *State, r *Report) error {
 			"put the openclaw command on PATH and run 'clawwarden hook install' again")
 		return nil
 	}
-	info, err := h.Plugins.InspectPlugin(ctx, PluginID)
+	info, err := h.Plugins.FindPlugin(ctx, PluginID)
 	if err != nil {
-		r.add(LayerPlugin, Failed, "cannot ask OpenClaw about the plugin: "+err.Error(), "check with: openclaw plugins inspect "+PluginID+" --runtime --json")
+		r.add(LayerPlugin, Failed, "cannot ask OpenClaw about the plugin: "+err.Error(), "check with: openclaw plugins list --json")
 		return nil
 	}
 	switch {
@@ -215,7 +222,7 @@ func (h *Hook) pluginConfig(ctx context.Context) (map[string]json.RawMessage, er
 		return nil, err
 	}
 	out := map[string]json.RawMessage{}
-	for _, k := range pluginConfigKeys {
+	for _, k := range slices.Concat(pluginConfigKeys, pluginConfigParents) {
 		v, found, known := authoredAt(authored, strings.Split(k, "."))
 		if !known {
 			return nil, fmt.Errorf("%s is under an $include, which clawwarden does not follow", k)
@@ -242,7 +249,7 @@ func (h *Hook) removePlugin(ctx context.Context, rec *PluginRecord, r *Report) b
 				"put the openclaw command on PATH and run 'clawwarden hook uninstall' again, or: openclaw plugins uninstall "+PluginID+" --force")
 			return false
 		}
-		info, err := h.Plugins.InspectPlugin(ctx, PluginID)
+		info, err := h.Plugins.FindPlugin(ctx, PluginID)
 		if err != nil {
 			r.add(LayerPlugin, Failed, "cannot ask OpenClaw about the plugin: "+err.Error(), "run 'clawwarden hook uninstall' again")
 			return false
@@ -320,6 +327,26 @@ func (h *Hook) restorePluginConfig(ctx context.Context, rec *PluginRecord, r *Re
 			what = fmt.Sprintf("set %s back to %s", k, before)
 		}
 		r.add(LayerPlugin, Changed, what+" in openclaw.json, as before install", "")
+	}
+	for _, k := range pluginConfigParents {
+		before, ok := rec.Config[k]
+		if !ok || string(before) != "null" {
+			continue
+		}
+		authored, err := h.Config.Authored(ctx)
+		if err != nil {
+			r.add(LayerPlugin, Failed, "cannot read openclaw.json: "+err.Error(), "run 'clawwarden hook uninstall' again")
+			return false
+		}
+		segs := strings.Split(k, ".")
+		if v, found, _ := authoredAt(authored, segs); !found || !sameJSON(v, []byte("{}")) {
+			continue
+		}
+		if err := h.Config.Patch(ctx, deletePatch(segs)); err != nil {
+			r.add(LayerPlugin, Failed, fmt.Sprintf("could not remove the empty %s: %v", k, err), "")
+			return false
+		}
+		r.add(LayerPlugin, Changed, "removed the empty "+k+" in openclaw.json, absent before install", "")
 	}
 	return true
 }
@@ -428,17 +455,52 @@ func (o *OpenClawCLI) UninstallPlugin(ctx context.Context, id string) error {
 	return nil
 }
 
+// FindPlugin implements [PluginManager] with `openclaw plugins list
+// --json`, which reads manifests and install records without loading any
+// plugin's code (seconds, where inspect takes tens of seconds).
+func (o *OpenClawCLI) FindPlugin(ctx context.Context, id string) (*PluginInfo, error) {
+	args := []string{"plugins", "list", "--json"}
+	out, errb, err := o.run(ctx, nil, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", o.describe(args), oneLine(errb, out), err)
+	}
+	return parseList(jsonBody(out), id)
+}
+
+// listedPlugin is one plugin in `openclaw plugins list --json` or in
+// the "plugin" of `openclaw plugins inspect --json`.
+type listedPlugin struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Error     string `json:"error"`
+	Enabled   bool   `json:"enabled"`
+	Activated bool   `json:"activated"`
+	RootDir   string `json:"rootDir"`
+}
+
+func (p *listedPlugin) info() *PluginInfo {
+	return &PluginInfo{ID: p.ID, Status: p.Status, Error: p.Error, Enabled: p.Enabled, Activated: p.Activated, RootDir: p.RootDir}
+}
+
+func parseList(body []byte, id string) (*PluginInfo, error) {
+	var v struct {
+		Plugins []listedPlugin `json:"plugins"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, fmt.Errorf("openclaw plugins list: output is not JSON: %q", oneLine(body, nil))
+	}
+	for i := range v.Plugins {
+		if v.Plugins[i].ID == id {
+			return v.Plugins[i].info(), nil
+		}
+	}
+	return nil, nil
+}
+
 // inspectOutput is the part of `openclaw plugins inspect ID --runtime
 // --json` that status reads.
 type inspectOutput struct {
-	Plugin *struct {
-		ID        string `json:"id"`
-		Status    string `json:"status"`
-		Error     string `json:"error"`
-		Enabled   bool   `json:"enabled"`
-		Activated bool   `json:"activated"`
-		RootDir   string `json:"rootDir"`
-	} `json:"plugin"`
+	Plugin     *listedPlugin `json:"plugin"`
 	TypedHooks []struct {
 		Name string `json:"name"`
 	} `json:"typedHooks"`
@@ -471,8 +533,7 @@ func parseInspect(body []byte) (*PluginInfo, error) {
 	if v.Plugin == nil {
 		return nil, nil
 	}
-	info := &PluginInfo{ID: v.Plugin.ID, Status: v.Plugin.Status, Error: v.Plugin.Error, Enabled: v.Plugin.Enabled,
-		Activated: v.Plugin.Activated, RootDir: v.Plugin.RootDir}
+	info := v.Plugin.info()
 	for _, hk := range v.TypedHooks {
 		info.Hooks = append(info.Hooks, hk.Name)
 	}

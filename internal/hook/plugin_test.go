@@ -249,6 +249,14 @@ func (f *fakePlugins) UninstallPlugin(context.Context, string) error {
 	return nil
 }
 
+func (f *fakePlugins) FindPlugin(ctx context.Context, id string) (*PluginInfo, error) {
+	info, err := f.InspectPlugin(ctx, id)
+	if info != nil {
+		info.Hooks = nil
+	}
+	return info, err
+}
+
 func (f *fakePlugins) InspectPlugin(context.Context, string) (*PluginInfo, error) {
 	if f.dir == "" {
 		return nil, nil
@@ -327,6 +335,25 @@ func TestPluginInstallUninstall(t *testing.T) {
 func TestPluginInstallRestoresEarlierEntry(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, `{"plugins":{"allow":["x"],"entries":{"clawwarden":{"enabled":true,"hooks":{"allowPromptInjection":false}}}}}`)
+	h := w.hook("linux")
+	h.Plugins = &fakePlugins{cfg: w.cfg}
+	before := w.cfg.json(t)
+	if _, err := h.Install(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Uninstall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.cfg.json(t); !jsonEqual([]byte(got), []byte(before)) {
+		t.Errorf("openclaw.json after uninstall:\n%s\nwant\n%s", got, before)
+	}
+}
+
+// TestPluginInstallWithoutPluginsObject: openclaw.json without a plugins
+// object gets none back after uninstall.
+func TestPluginInstallWithoutPluginsObject(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, `{"gateway":{"port":19001}}`)
 	h := w.hook("linux")
 	h.Plugins = &fakePlugins{cfg: w.cfg}
 	before := w.cfg.json(t)

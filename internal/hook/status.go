@@ -33,9 +33,11 @@ type LayerStatus struct {
 }
 
 // Status is the state of the whole hook. It is effective when both shim
-// symlinks (sudo and sudoedit) are in place and either pathPrepend puts
-// their directory first for every agent, or the service layer does and the
-// gateway was restarted since.
+// symlinks (sudo and sudoedit) are in place, either pathPrepend puts
+// their directory first for every agent or the service layer does and the
+// gateway was restarted since, and no alias or shell function named sudo or
+// sudoedit reaches the agent's exec shell (it would decide what "sudo" runs
+// before PATH). The plugin layer is reported but does not decide it.
 type Status struct {
 	Effective    bool          `json:"effective"`
 	Binary       string        `json:"binary"`
@@ -76,10 +78,12 @@ func (h *Hook) Status(ctx context.Context) (*Status, error) {
 	prepend := h.prependStatus(ctx)
 	service, writtenAt := h.serviceStatus(st)
 	restart := h.restartStatus(ctx, service, writtenAt)
+	aliases := h.shellAliasStatus(ctx)
 	plugin := h.pluginStatus(ctx)
-	s.Layers = []LayerStatus{shim, sudoedit, prepend, service, restart, plugin}
+	s.Layers = []LayerStatus{shim, sudoedit, prepend, service, restart, aliases, plugin}
 	s.Effective = shim.State == StateOK && sudoedit.State == StateOK &&
-		(prepend.State == StateOK || (service.State == StateOK && restart.State == StateOK))
+		(prepend.State == StateOK || (service.State == StateOK && restart.State == StateOK)) &&
+		aliases.State != StateOverridden
 	return s, nil
 }
 

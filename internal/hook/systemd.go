@@ -34,10 +34,13 @@ var dropInTemplate = template.Must(template.New("drop-in").Funcs(template.FuncMa
 	"assignment": envAssignment,
 }).Parse(`# Written by clawwarden ("clawwarden hook install"): puts the sudo shim's
 # directory first on the OpenClaw gateway's PATH, so the agent's "sudo" is
-# clawwarden's approval-first shim. "clawwarden hook uninstall" removes this
-# file. If you edit it, clawwarden leaves it alone.
+# clawwarden's approval-first shim, and turns off OpenClaw's exec shell
+# snapshots, which would load an alias or function named sudo from the
+# account's shell startup files before every exec. "clawwarden hook
+# uninstall" removes this file. If you edit it, clawwarden leaves it alone.
 [Service]
 Environment={{assignment "PATH" .PATH}}
+Environment={{assignment "OPENCLAW_EXEC_SHELL_SNAPSHOT" "0"}}
 `))
 
 // RenderDropIn returns the drop-in that sets the gateway's PATH to pathValue.

@@ -145,11 +145,11 @@ func TestShimApprovedCommandRuns(t *testing.T) {
 	if code := c.Wait(); code != 3 {
 		t.Errorf("sudo sh -c: exit %d, want 3 (refused)", code)
 	}
-	c = f.sudoConsole("/usr/bin/cat", "/nonexistent")
+	c = f.sudoConsole("/usr/bin/id", "-u", "clawwarden-no-such-user")
 	c.Expect(`\[y/N\] `)
 	c.Send("y\n")
-	if code := c.Wait(); code != 1 || !strings.Contains(c.Output(), "No such file") {
-		t.Errorf("sudo cat /nonexistent: exit %d, want cat's 1:\n%s", code, c.Output())
+	if code := c.Wait(); code != 1 || !strings.Contains(c.Output(), "no such user") {
+		t.Errorf("sudo id -u clawwarden-no-such-user: exit %d, want id's 1:\n%s", code, c.Output())
 	}
 	// y piped on stdin while a terminal is present approves nothing.
 	cmd := testenv.Command(f.u, f.env, f.home, "sudo", "id")

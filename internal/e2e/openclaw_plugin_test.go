@@ -1,0 +1,215 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawwarden/clawwarden/internal/hook"
+)
+
+// writeFakeModelConfig writes an openclaw.json whose default model is the
+// fake model m and whose exec tool runs commands without asking.
+func (w *openclawWorld) writeFakeModelConfig(m *fakeModel) {
+	w.t.Helper()
+	cfg := map[string]any{
+		"models": map[string]any{"providers": map[string]any{"fake": map[string]any{
+			"baseUrl": m.baseURL, "api": "openai-completions", "apiKey": "none",
+			"models": []map[string]any{{"id": "scripted", "name": "scripted", "input": []string{"text"}, "contextWindow": 128000, "maxTokens": 4096}},
+		}}},
+		"agents": map[string]any{"defaults": map[string]any{"model": map[string]any{"primary": "fake/scripted"}}},
+		"tools":  map[string]any{"exec": map[string]any{"mode": "full", "backgroundMs": 120000}},
+	}
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(w.config), 0o700); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := os.WriteFile(w.config, data, 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// listedPlugin is one entry of `openclaw plugins list --json`.
+type listedPlugin struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Enabled bool   `json:"enabled"`
+	RootDir string `json:"rootDir"`
+}
+
+// plugin returns clawwarden's plugin as `openclaw plugins list --json`
+// shows it; nil when it is not listed.
+func (w *openclawWorld) plugin() *listedPlugin {
+	w.t.Helper()
+	var list struct {
+		Plugins []listedPlugin `json:"plugins"`
+	}
+	if err := json.Unmarshal([]byte(w.oc("plugins", "list", "--json")), &list); err != nil {
+		w.t.Fatal(err)
+	}
+	i := slices.IndexFunc(list.Plugins, func(p listedPlugin) bool { return p.ID == hook.PluginID })
+	if i < 0 {
+		return nil
+	}
+	return &list.Plugins[i]
+}
+
+// hookStatus runs `clawwarden hook status --json`, wanting exit code want.
+func (w *openclawWorld) hookStatus(want int) hook.Status {
+	w.t.Helper()
+	var st hook.Status
+	if err := json.Unmarshal([]byte(w.clawwarden(want, "hook", "status", "--json")), &st); err != nil {
+		w.t.Fatal(err)
+	}
+	return st
+}
+
+// TestOpenClawPlugin: `hook install` links clawwarden's plugin into the real
+// OpenClaw; in one agent turn (a fake model scripting the exec tool) the
+// plugin blocks sudo by path and an alias named sudo with its reason in the
+// tool result, lets a harmless command run, and gives the exec the session
+// key; `hook status` reports it active; `hook uninstall` removes it and
+// leaves openclaw.json as it was.
+func TestOpenClawPlugin(t *testing.T) {
+	t.Parallel()
+	w := newOpenClawWorld(t)
+	const prompt = "plugin-check-7f3a"
+	commands := []string{
+		"/usr/bin/sudo -n /usr/bin/id",
+		"alias sudo=/usr/bin/sudo",
+		"echo ok-plugin",
+		"echo SID=$OPENCLAW_TASK_SESSION_ID REASON=$OPENCLAW_PRIV_REASON",
+	}
+	m := startFakeModel(t, prompt, commands, func([]string) string { return "done" })
+	w.writeFakeModelConfig(m)
+	// As people's configs are: written by OpenClaw (its key order, its meta).
+	w.oc("config", "set", "gateway.port", "19001", "--strict-json")
+	before, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	out := w.clawwarden(0, "hook", "install")
+	t.Logf("hook install took %s", time.Since(start))
+	if !strings.Contains(out, "linked it into OpenClaw as plugin "+hook.PluginID) {
+		t.Errorf("install output does not report the plugin:\n%s", out)
+	}
+	pluginDir := filepath.Join(w.home, ".openclaw", "security", "openclaw-plugin")
+	p := w.plugin()
+	if p == nil || p.Status != "loaded" || !p.Enabled || p.RootDir != pluginDir {
+		t.Fatalf("openclaw plugins list after install: %+v, want loaded and enabled from %s", p, pluginDir)
+	}
+
+	start = time.Now()
+	code, turnOut, turnErr := w.run(w.openclaw, "agent", "--local", "--agent", "main", "--json", "--message", "please run these: "+prompt)
+	t.Logf("agent turn took %s", time.Since(start))
+	if code != 0 {
+		t.Fatalf("openclaw agent: exit %d\n%s\n%s", code, turnOut, turnErr)
+	}
+	results := m.toolResultsReceived()
+	if len(results) != len(commands) {
+		t.Fatalf("tool results: %q, want one per command %q\nagent output:\n%s\n%s", results, commands, turnOut, turnErr)
+	}
+	for i, want := range []string{"clawwarden blocked this command (sudo_by_path)", "clawwarden blocked this command (sudo_alias)"} {
+		if !strings.Contains(results[i], want) {
+			t.Errorf("tool result of %q: %q, want the plugin's reason %q", commands[i], results[i], want)
+		}
+	}
+	if !strings.Contains(results[2], "ok-plugin") || strings.Contains(results[2], "clawwarden blocked") {
+		t.Errorf("tool result of %q: %q, want it to run", commands[2], results[2])
+	}
+	if !strings.Contains(results[3], "SID=agent:main:") || !strings.Contains(results[3], "REASON=requested by OpenClaw agent main in session agent:main:") {
+		t.Errorf("tool result of %q: %q, want the session key and reason", commands[3], results[3])
+	}
+
+	start = time.Now()
+	st := w.hookStatus(0)
+	t.Logf("hook status took %s", time.Since(start))
+	if l, _ := st.Layer(hook.LayerPlugin); l.State != hook.StateOK {
+		t.Errorf("plugin layer after install: %+v", l)
+	}
+
+	out = w.clawwarden(0, "hook", "uninstall")
+	if !strings.Contains(out, "unlinked plugin "+hook.PluginID) {
+		t.Errorf("uninstall output does not report the plugin:\n%s", out)
+	}
+	if p := w.plugin(); p != nil {
+		t.Errorf("openclaw plugins list after uninstall still has %+v", p)
+	}
+	if _, err := os.Lstat(pluginDir); !os.IsNotExist(err) {
+		t.Errorf("plugin folder still there: %v", err)
+	}
+	after, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(after, before) {
+		t.Errorf("openclaw.json after uninstall differs from before install\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// TestOpenClawHookBypasses: what the agent can do from its exec tool to
+// skip the installed shim is reported. An alias named sudo in ~/.bashrc
+// (which OpenClaw's exec shell snapshot loads before every command) makes
+// `hook status` exit 10 naming it; after `openclaw config unset
+// tools.exec.pathPrepend`, `hook status` and `assess` say so.
+func TestOpenClawHookBypasses(t *testing.T) {
+	t.Parallel()
+	w := newOpenClawWorld(t)
+	w.oc("config", "set", "gateway.port", "19001", "--strict-json")
+	out := w.clawwarden(0, "hook", "install")
+	// No systemd user unit in this home: install says snapshots stay on.
+	if !strings.Contains(out, "exec shell snapshots stay on") {
+		t.Errorf("install output does not say OpenClaw's exec shell snapshots stay on:\n%s", out)
+	}
+
+	bashrc := filepath.Join(w.home, ".bashrc")
+	if err := os.WriteFile(bashrc, []byte("# ~/.bashrc\nexport EDITOR=vi\nalias sudo=/usr/bin/sudo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := w.run(w.bin, "hook", "status")
+	if code != 10 || !strings.Contains(out, "NOT effective") || !strings.Contains(out, bashrc+":3: alias sudo") {
+		t.Errorf("hook status with an alias named sudo in ~/.bashrc: exit %d, want 10 naming it\n%s%s", code, out, errOut)
+	}
+	if err := os.WriteFile(bashrc, []byte("# ~/.bashrc\nexport EDITOR=vi\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// What an agent can run through its exec tool.
+	w.oc("config", "unset", hook.PrependKey)
+	st := w.hookStatus(10)
+	if l, _ := st.Layer(hook.LayerPathPrepend); st.Effective || l.State != hook.StateMissing || !strings.Contains(l.Detail, "unset") {
+		t.Errorf("hook status after pathPrepend was unset: effective %v, %+v", st.Effective, l)
+	}
+	if l, _ := st.Layer(hook.LayerShellAliases); l.State != hook.StateOK {
+		t.Errorf("shell_aliases after the alias was removed: %+v", l)
+	}
+	reports := t.TempDir()
+	if code, out, errOut := w.run(w.bin, "assess", "--no-openclaw-audit", "--out", reports); code != 10 {
+		t.Errorf("assess: exit %d, want 10 (a violation)\n%s%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(filepath.Join(reports, "openclaw-assessment.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Checks []assessedCheck `json:"checks"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(rep.Checks, func(c assessedCheck) bool { return c.CheckID == "runtime_privilege_hook_installed" })
+	if i < 0 {
+		t.Fatal("assess has no runtime_privilege_hook_installed check")
+	}
+	if c := rep.Checks[i]; c.Status != "violation" || !strings.Contains(c.Evidence, hook.PrependKey+" is unset") {
+		t.Errorf("runtime_privilege_hook_installed after pathPrepend was unset: %s, evidence %q", c.Status, c.Evidence)
+	}
+	w.clawwarden(0, "hook", "uninstall")
+}

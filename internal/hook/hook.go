@@ -26,7 +26,20 @@
 //     zz-clawwarden-path.conf for openclaw-gateway.service; on macOS the
 //     EnvironmentVariables PATH of the LaunchAgent ai.openclaw.gateway.plist,
 //     after a confirmation (OPENCLAW_SKIP_PLIST_CONFIRM=1 skips it) and with
-//     a backup. The gateway must be restarted to pick these up.
+//     a backup. The gateway must be restarted to pick these up. The systemd
+//     drop-in also sets OPENCLAW_EXEC_SHELL_SNAPSHOT=0 (see shell_aliases).
+//   - shell_aliases (status only): OpenClaw's exec tool sources a snapshot of
+//     the account's aliases and functions ($OPENCLAW_STATE_DIR/cache/
+//     shell-snapshots/*.sh, from ~/.bashrc or ~/.zshrc) before every command,
+//     so an alias or function named sudo decides what the agent's "sudo"
+//     runs before PATH does. Status reads the snapshots and the startup files
+//     ([FindSudoOverrides]); one found makes the hook not effective.
+//   - plugin: clawwarden's OpenClaw plugin (the embedded folder plugin/),
+//     written to ~/.openclaw/security/openclaw-plugin and linked with
+//     `openclaw plugins install --link`. Its resolve_exec_env hook gives
+//     every exec the session key and a reason; its before_tool_call hook
+//     blocks exec commands that reach root around the shim. It is defence in
+//     depth, reported by status but not part of "effective".
 //
 // # Undo
 //
@@ -40,6 +53,9 @@
 // create, or that changed since, is left in place with a hint.
 //
 // # Backwards compatibility
+//
+// The "openclaw_plugin" record is optional in the same way: a state file
+// from before the plugin reads as it is, and install adds the plugin.
 //
 // Versions before the sudoedit shim made only ~/.openclaw/bin/sudo, and
 // their state file has no "sudoedit_shim" record. Such a file is read as it

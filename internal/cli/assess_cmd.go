@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -135,42 +136,48 @@ func runAssess(ctx context.Context, a *app, o assessOptions) error {
 		opts.Enforced = en
 	}
 	opts.Gateway = liveGateway(ctx)
-	if h, err := hook.New(paths, a.getenv); err != nil {
-		opts.HookErr = err
-	} else {
-		opts.Hook, opts.HookErr = h.Status(ctx)
-	}
+	// Each openclaw command is a Node start of several seconds: the hook's
+	// status, the exec policy and OpenClaw's own audit are gathered side by
+	// side, each into its own fields.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if h, err := hook.New(paths, a.getenv); err != nil {
+			opts.HookErr = err
+		} else {
+			opts.Hook, opts.HookErr = h.Status(ctx)
+		}
+	})
 	exe, lookErr := exec.LookPath("openclaw")
 	switch {
 	case o.noOpenClawAudit:
 		opts.ExecPolicyNote = "skipped (--no-openclaw-audit)"
+		opts.OpenClawAuditNote = "skipped (--no-openclaw-audit)"
 	case lookErr != nil:
 		opts.ExecPolicyNote = "the openclaw command is not on PATH"
+		opts.OpenClawAuditNote = "the openclaw command is not on PATH"
 	default:
-		scopes, err := openclaw.RunApprovals(ctx, exe, o.openclawTimeout)
-		if err != nil {
-			opts.ExecPolicyNote = err.Error()
-		} else {
+		wg.Go(func() {
+			scopes, err := openclaw.RunApprovals(ctx, exe, o.openclawTimeout)
+			if err != nil {
+				opts.ExecPolicyNote = err.Error()
+				return
+			}
 			opts.ExecPolicy = scopes
 			if opts.ExecPolicy == nil {
 				opts.ExecPolicy = []openclaw.ExecScope{}
 			}
-		}
-	}
-	switch {
-	case o.noOpenClawAudit:
-		opts.OpenClawAuditNote = "skipped (--no-openclaw-audit)"
-	case lookErr != nil:
-		opts.OpenClawAuditNote = "the openclaw command is not on PATH"
-	default:
-		r, err := openclaw.RunAudit(ctx, exe, o.openclawTimeout)
-		if err != nil {
-			opts.OpenClawAuditNote = err.Error()
-		} else {
+		})
+		wg.Go(func() {
+			r, err := openclaw.RunAudit(ctx, exe, o.openclawTimeout)
+			if err != nil {
+				opts.OpenClawAuditNote = err.Error()
+				return
+			}
 			opts.OpenClawAudit = r
 			opts.OpenClawAuditNote = exe + " security audit --json"
-		}
+		})
 	}
+	wg.Wait()
 	res := assess.Run(ctx, opts)
 	dir := o.out
 	if dir == "" {

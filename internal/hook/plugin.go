@@ -166,6 +166,7 @@ func (h *Hook) installPlugin(ctx context.Context, st *State, r *Report) error {
 	}
 	switch {
 	case info != nil && sameDir(info.RootDir, dir, h.Paths.Home) && info.Enabled:
+		rec.Linked = true // ours, whoever linked it: uninstall unlinks it
 		detail := fmt.Sprintf("plugin %s is already linked from %s", PluginID, dir)
 		if wrote {
 			detail = fmt.Sprintf("updated the plugin in %s (already linked)", dir)
@@ -400,12 +401,17 @@ func (h *Hook) pluginStatus(ctx context.Context) LayerStatus {
 		l.State, l.Detail = StateUnknown, "cannot ask OpenClaw about plugin "+PluginID+": "+h.configUnavailable()
 		return l
 	}
-	info, err := h.Plugins.InspectPlugin(ctx, PluginID)
+	// The list answers in seconds; only a plugin that is there is loaded
+	// (tens of seconds) to see its hooks.
+	info, err := h.Plugins.FindPlugin(ctx, PluginID)
+	if err == nil && info != nil && sameDir(info.RootDir, dir, h.Paths.Home) && info.Enabled {
+		info, err = h.Plugins.InspectPlugin(ctx, PluginID)
+	}
 	switch {
 	case err != nil:
 		l.State, l.Detail = StateUnknown, "cannot ask OpenClaw about plugin "+PluginID+": "+err.Error()
 	case info == nil:
-		l.State, l.Detail, l.Fix = StateMissing, "OpenClaw has no plugin "+PluginID+" (openclaw plugins inspect)", "clawwarden hook install"
+		l.State, l.Detail, l.Fix = StateMissing, "OpenClaw has no plugin "+PluginID+" (openclaw plugins list)", "clawwarden hook install"
 	case !sameDir(info.RootDir, dir, h.Paths.Home):
 		l.State, l.Detail, l.Fix = StateStale, fmt.Sprintf("OpenClaw's plugin %s comes from %s, not from %s", PluginID, info.RootDir, dir), "clawwarden hook install"
 	case !info.Enabled:

@@ -55,6 +55,11 @@ type OpenClawCLI struct {
 	Path    string        // the openclaw executable
 	Env     []string      // the environment; nil inherits clawwarden's
 	Timeout time.Duration // per command; zero means one minute
+
+	// configFile is the active config file `openclaw config file` named,
+	// asked once: it depends only on the environment, which does not
+	// change while clawwarden runs, and each ask is a Node start.
+	configFile string
 }
 
 // ErrNoOpenClaw is returned by [FindOpenClaw] when the openclaw command is
@@ -167,25 +172,28 @@ func (o *OpenClawCLI) Patch(ctx context.Context, patch json.RawMessage) error {
 // Authored implements [ConfigStore]: `openclaw config file --json` names the
 // active file, which is read and parsed as JSON5 (OpenClaw's format).
 func (o *OpenClawCLI) Authored(ctx context.Context) (json.RawMessage, error) {
-	args := []string{"config", "file", "--json"}
-	out, errb, err := o.run(ctx, nil, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", o.describe(args), oneLine(errb, out), err)
+	if o.configFile == "" {
+		args := []string{"config", "file", "--json"}
+		out, errb, err := o.run(ctx, nil, args...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", o.describe(args), oneLine(errb, out), err)
+		}
+		var f struct {
+			Path string `json:"path"`
+		}
+		if err := json.Unmarshal(jsonBody(out), &f); err != nil || f.Path == "" {
+			return nil, fmt.Errorf("%s: no path in %q", o.describe(args), oneLine(out, nil))
+		}
+		o.configFile = f.Path
 	}
-	var f struct {
-		Path string `json:"path"`
-	}
-	if err := json.Unmarshal(jsonBody(out), &f); err != nil || f.Path == "" {
-		return nil, fmt.Errorf("%s: no path in %q", o.describe(args), oneLine(out, nil))
-	}
-	data, err := safefile.ReadFile(f.Path)
+	data, err := safefile.ReadFile(o.configFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return json.RawMessage("{}"), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return parseJSON5(f.Path, data)
+	return parseJSON5(o.configFile, data)
 }
 
 // parseJSON5 converts an openclaw.json (JSON5, maybe with a byte order mark)

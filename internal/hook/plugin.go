@@ -284,72 +284,183 @@ func (h *Hook) removePlugin(ctx context.Context, rec *PluginRecord, r *Report) b
 }
 
 // restorePluginConfig puts back the recorded values of pluginConfigKeys
-// that differ now, each with a config patch (null deletes).
+// that differ now, and removes a parent in pluginConfigParents that was
+// absent before install and would be left empty. It reads openclaw.json
+// once and writes it once, with one merge patch (RFC 7386) computed here:
+// every openclaw command is a Node start of seconds.
 func (h *Hook) restorePluginConfig(ctx context.Context, rec *PluginRecord, r *Report) bool {
 	if h.Config == nil {
 		r.add(LayerPlugin, Failed, "cannot restore the plugin settings in openclaw.json: "+h.configUnavailable(), "run 'clawwarden hook uninstall' again with openclaw on PATH")
 		return false
 	}
-	now, err := h.pluginConfig(ctx)
+	authored, err := h.Config.Authored(ctx)
 	if err != nil {
 		r.add(LayerPlugin, Failed, "cannot read openclaw.json: "+err.Error(), "run 'clawwarden hook uninstall' again")
 		return false
 	}
+	var doc any
+	if err := json.Unmarshal(authored, &doc); err != nil {
+		r.add(LayerPlugin, Failed, "cannot read openclaw.json: "+err.Error(), "run 'clawwarden hook uninstall' again")
+		return false
+	}
+	patch := map[string]any{}
+	var done []string
 	for _, k := range pluginConfigKeys {
 		before, ok := rec.Config[k]
-		if !ok || sameJSON(before, now[k]) {
+		if !ok {
 			continue
 		}
 		segs := strings.Split(k, ".")
-		patch := deletePatch(segs)
-		if string(before) != "null" {
-			var v any
-			if err := json.Unmarshal(before, &v); err != nil {
-				r.add(LayerPlugin, Failed, fmt.Sprintf("recorded value of %s: %v", k, err), "")
-				return false
-			}
-			for i := len(segs) - 1; i >= 0; i-- {
-				v = map[string]any{segs[i]: v}
-			}
-			patch, _ = json.Marshal(v)
-			// A merge patch merges objects: delete first, so that what
-			// OpenClaw added inside is gone too.
-			if err := h.Config.Patch(ctx, deletePatch(segs)); err != nil {
-				r.add(LayerPlugin, Failed, fmt.Sprintf("could not restore %s: %v", k, err), "")
-				return false
-			}
-		}
-		if err := h.Config.Patch(ctx, patch); err != nil {
-			r.add(LayerPlugin, Failed, fmt.Sprintf("could not restore %s: %v", k, err), "")
+		now, found, known := authoredAt(authored, segs)
+		if !known {
+			r.add(LayerPlugin, Failed, k+" is under an $include, which clawwarden does not follow", "put it back yourself: "+string(before))
 			return false
 		}
+		if !found {
+			now = json.RawMessage("null")
+		}
+		if sameJSON(before, now) {
+			continue
+		}
+		var b, n any
+		if err := json.Unmarshal(before, &b); err != nil {
+			r.add(LayerPlugin, Failed, fmt.Sprintf("recorded value of %s: %v", k, err), "")
+			return false
+		}
+		json.Unmarshal(now, &n)
+		d, exact := mergeDiff(n, b)
+		if !exact {
+			r.add(LayerPlugin, Failed, fmt.Sprintf("the recorded value of %s holds a null, which a config patch cannot write", k), "put it back yourself: "+string(before))
+			return false
+		}
+		setAt(patch, segs, d)
 		what := "removed " + k
-		if string(before) != "null" {
+		if b != nil {
 			what = fmt.Sprintf("set %s back to %s", k, before)
 		}
-		r.add(LayerPlugin, Changed, what+" in openclaw.json, as before install", "")
+		done = append(done, what+" in openclaw.json, as before install")
 	}
+	after := applyMergePatch(doc, patch)
 	for _, k := range pluginConfigParents {
 		before, ok := rec.Config[k]
 		if !ok || string(before) != "null" {
 			continue
 		}
-		authored, err := h.Config.Authored(ctx)
-		if err != nil {
-			r.add(LayerPlugin, Failed, "cannot read openclaw.json: "+err.Error(), "run 'clawwarden hook uninstall' again")
-			return false
-		}
 		segs := strings.Split(k, ".")
-		if v, found, _ := authoredAt(authored, segs); !found || !sameJSON(v, []byte("{}")) {
+		if v, found := valueAt(after, segs); !found || !isEmptyObject(v) {
 			continue
 		}
-		if err := h.Config.Patch(ctx, deletePatch(segs)); err != nil {
-			r.add(LayerPlugin, Failed, fmt.Sprintf("could not remove the empty %s: %v", k, err), "")
-			return false
-		}
-		r.add(LayerPlugin, Changed, "removed the empty "+k+" in openclaw.json, absent before install", "")
+		setAt(patch, segs, nil)
+		after = applyMergePatch(doc, patch)
+		done = append(done, "removed the empty "+k+" in openclaw.json, absent before install")
+	}
+	if len(done) == 0 {
+		return true
+	}
+	data, err := json.Marshal(patch)
+	if err != nil {
+		r.add(LayerPlugin, Failed, err.Error(), "")
+		return false
+	}
+	if err := h.Config.Patch(ctx, data); err != nil {
+		r.add(LayerPlugin, Failed, "could not restore the plugin settings in openclaw.json: "+err.Error(), "")
+		return false
+	}
+	for _, what := range done {
+		r.add(LayerPlugin, Changed, what, "")
 	}
 	return true
+}
+
+// mergeDiff returns the merge patch (RFC 7386) that turns from into to;
+// exact is false when to holds a null inside an object, which a merge
+// patch cannot write.
+func mergeDiff(from, to any) (patch any, exact bool) {
+	tm, toObj := to.(map[string]any)
+	fm, fromObj := from.(map[string]any)
+	if !toObj {
+		return to, true
+	}
+	if !fromObj {
+		fm = map[string]any{}
+	}
+	out := map[string]any{}
+	exact = true
+	for k := range fm {
+		if _, keep := tm[k]; !keep {
+			out[k] = nil
+		}
+	}
+	for k, tv := range tm {
+		if tv == nil {
+			exact = false
+			continue
+		}
+		if fv, ok := fm[k]; ok && reflect.DeepEqual(fv, tv) {
+			continue
+		}
+		d, ok := mergeDiff(fm[k], tv)
+		exact = exact && ok
+		out[k] = d
+	}
+	return out, exact
+}
+
+// applyMergePatch applies a merge patch (RFC 7386) to a copy of target.
+func applyMergePatch(target, patch any) any {
+	pm, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	tm, ok := target.(map[string]any)
+	out := map[string]any{}
+	if ok {
+		for k, v := range tm {
+			out[k] = v
+		}
+	}
+	for k, v := range pm {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		out[k] = applyMergePatch(out[k], v)
+	}
+	return out
+}
+
+// setAt sets the value at segs in the nested patch, creating objects on
+// the way; a null set higher up is replaced.
+func setAt(patch map[string]any, segs []string, v any) {
+	cur := patch
+	for _, seg := range segs[:len(segs)-1] {
+		next, ok := cur[seg].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			cur[seg] = next
+		}
+		cur = next
+	}
+	cur[segs[len(segs)-1]] = v
+}
+
+// valueAt returns the value at segs in a decoded document.
+func valueAt(doc any, segs []string) (any, bool) {
+	for _, seg := range segs {
+		m, ok := doc.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if doc, ok = m[seg]; !ok {
+			return nil, false
+		}
+	}
+	return doc, true
+}
+
+func isEmptyObject(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 0
 }
 
 // removePluginDir removes the files install wrote and, if install created

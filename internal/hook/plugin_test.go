@@ -413,3 +413,38 @@ func TestPluginStateFromBeforeThePlugin(t *testing.T) {
 		t.Errorf("state after install: %+v", st.Plugin)
 	}
 }
+
+// TestMergeDiff: the merge patch mergeDiff computes turns from into to when
+// applied (RFC 7386), and says when it cannot (a null inside to).
+func TestMergeDiff(t *testing.T) {
+	tests := []struct {
+		from, to string
+		exact    bool
+	}{
+		{`{"enabled": false}`, `{"enabled": true, "config": {"a": 1}}`, true},
+		{`{"enabled": false, "extra": [1]}`, `{"enabled": true}`, true},
+		{`{"paths": ["/a", "/b"]}`, `{"paths": ["/b"]}`, true},
+		{`["x"]`, `["x", "y"]`, true},
+		{`{"a": {"b": {"c": 1, "d": 2}}}`, `{"a": {"b": {"c": 1}}}`, true},
+		{`null`, `{"a": 1}`, true},
+		{`{"a": 1}`, `"s"`, true},
+		{`{"a": 1}`, `{"a": null}`, false},
+	}
+	for _, tt := range tests {
+		var from, to any
+		json.Unmarshal([]byte(tt.from), &from)
+		json.Unmarshal([]byte(tt.to), &to)
+		patch, exact := mergeDiff(from, to)
+		if exact != tt.exact {
+			t.Errorf("mergeDiff(%s, %s): exact %v, want %v", tt.from, tt.to, exact, tt.exact)
+		}
+		if !exact {
+			continue
+		}
+		if got := applyMergePatch(from, patch); !reflect.DeepEqual(got, to) {
+			p, _ := json.Marshal(patch)
+			g, _ := json.Marshal(got)
+			t.Errorf("mergeDiff(%s, %s) = %s, which applied gives %s", tt.from, tt.to, p, g)
+		}
+	}
+}

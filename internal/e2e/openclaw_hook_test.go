@@ -140,7 +140,9 @@ func TestOpenClawHookInstallUninstall(t *testing.T) {
 		name     string
 		existing []string // pathPrepend before install; nil means unset
 	}{
-		{"pathPrepend unset", nil},
+		// Installing over an unset pathPrepend is TestOpenClawPlugin's
+		// (each case is minutes of Node starts); over a config without
+		// tools, the hook package's tests'.
 		{"pathPrepend with entries", []string{"/opt/tools/bin", "~/bin"}},
 	}
 	for _, tt := range tests {

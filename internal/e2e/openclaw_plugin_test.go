@@ -73,8 +73,13 @@ func (w *openclawWorld) hookStatus(want int) hook.Status {
 // OpenClaw; in one agent turn (a fake model scripting the exec tool) the
 // plugin blocks sudo by path and an alias named sudo with its reason in the
 // tool result, lets a harmless command run, and gives the exec the session
-// key; `hook status` reports it active; `hook uninstall` removes it and
-// leaves openclaw.json as it was.
+// key; `hook status` reports it active. Then what the agent can do from its
+// exec tool to skip the installed shim is reported: an alias named sudo in
+// ~/.bashrc (which OpenClaw's exec shell snapshot loads before every
+// command) makes `hook status` exit 10 naming it; after `openclaw config
+// unset tools.exec.pathPrepend`, `hook status` and `assess` say so. `hook
+// uninstall` removes the plugin and leaves openclaw.json byte for byte as it
+// was before install.
 func TestOpenClawPlugin(t *testing.T) {
 	t.Parallel()
 	w := newOpenClawWorld(t)
@@ -135,40 +140,12 @@ func TestOpenClawPlugin(t *testing.T) {
 		t.Errorf("plugin layer after install: %+v", l)
 	}
 
-	out = w.clawwarden(0, "hook", "uninstall")
-	if !strings.Contains(out, "unlinked plugin "+hook.PluginID) {
-		t.Errorf("uninstall output does not report the plugin:\n%s", out)
-	}
-	if p := w.plugin(); p != nil {
-		t.Errorf("openclaw plugins list after uninstall still has %+v", p)
-	}
-	if _, err := os.Lstat(pluginDir); !os.IsNotExist(err) {
-		t.Errorf("plugin folder still there: %v", err)
-	}
-	after, err := os.ReadFile(w.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(after, before) {
-		t.Errorf("openclaw.json after uninstall differs from before install\nbefore:\n%s\nafter:\n%s", before, after)
-	}
-}
-
-// TestOpenClawHookBypasses: what the agent can do from its exec tool to
-// skip the installed shim is reported. An alias named sudo in ~/.bashrc
-// (which OpenClaw's exec shell snapshot loads before every command) makes
-// `hook status` exit 10 naming it; after `openclaw config unset
-// tools.exec.pathPrepend`, `hook status` and `assess` say so.
-func TestOpenClawHookBypasses(t *testing.T) {
-	t.Parallel()
-	w := newOpenClawWorld(t)
-	w.oc("config", "set", "gateway.port", "19001", "--strict-json")
-	out := w.clawwarden(0, "hook", "install")
-	// No systemd user unit in this home: install says snapshots stay on.
+	// Ways round the shim the agent can open from its exec tool (one world
+	// with the test above: each install and uninstall is a minute of Node
+	// starts).
 	if !strings.Contains(out, "exec shell snapshots stay on") {
-		t.Errorf("install output does not say OpenClaw's exec shell snapshots stay on:\n%s", out)
+		t.Errorf("install output does not say OpenClaw's exec shell snapshots stay on (no systemd user unit here):\n%s", out)
 	}
-
 	bashrc := filepath.Join(w.home, ".bashrc")
 	if err := os.WriteFile(bashrc, []byte("# ~/.bashrc\nexport EDITOR=vi\nalias sudo=/usr/bin/sudo\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -183,7 +160,7 @@ func TestOpenClawHookBypasses(t *testing.T) {
 
 	// What an agent can run through its exec tool.
 	w.oc("config", "unset", hook.PrependKey)
-	st := w.hookStatus(10)
+	st = w.hookStatus(10)
 	if l, _ := st.Layer(hook.LayerPathPrepend); st.Effective || l.State != hook.StateMissing || !strings.Contains(l.Detail, "unset") {
 		t.Errorf("hook status after pathPrepend was unset: effective %v, %+v", st.Effective, l)
 	}
@@ -211,5 +188,26 @@ func TestOpenClawHookBypasses(t *testing.T) {
 	if c := rep.Checks[i]; c.Status != "violation" || !strings.Contains(c.Evidence, hook.PrependKey+" is unset") {
 		t.Errorf("runtime_privilege_hook_installed after pathPrepend was unset: %s, evidence %q", c.Status, c.Evidence)
 	}
-	w.clawwarden(0, "hook", "uninstall")
+	// The person puts it back as install set it; uninstall then restores
+	// openclaw.json to the bytes it had before install.
+	v, _ := json.Marshal([]string{filepath.Join(w.home, ".openclaw", "bin")})
+	w.oc("config", "set", hook.PrependKey, string(v), "--strict-json")
+
+	out = w.clawwarden(0, "hook", "uninstall")
+	if !strings.Contains(out, "unlinked plugin "+hook.PluginID) {
+		t.Errorf("uninstall output does not report the plugin:\n%s", out)
+	}
+	if p := w.plugin(); p != nil {
+		t.Errorf("openclaw plugins list after uninstall still has %+v", p)
+	}
+	if _, err := os.Lstat(pluginDir); !os.IsNotExist(err) {
+		t.Errorf("plugin folder still there: %v", err)
+	}
+	after, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(after, before) {
+		t.Errorf("openclaw.json after uninstall differs from before install\nbefore:\n%s\nafter:\n%s", before, after)
+	}
 }

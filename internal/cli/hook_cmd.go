@@ -66,7 +66,7 @@ What install changed is recorded in ~/.openclaw/security/hook-state.json, and
 uninstall restores exactly that.`,
 		Args: noArgs,
 	}
-	var installJSON, uninstallJSON, statusJSON bool
+	var installJSON, uninstallJSON, statusJSON, statusRuntime bool
 	install := &cobra.Command{
 		Use:   "install [--json]",
 		Short: "Create the shim and put its directory first on the agent's PATH",
@@ -110,15 +110,17 @@ again), 12 unsafe target or corrupt state file.`,
 	}
 	uninstall.Flags().BoolVar(&uninstallJSON, "json", false, "print the steps as JSON")
 	status := &cobra.Command{
-		Use:   "status [--json]",
+		Use:   "status [--json] [--runtime]",
 		Short: "Report each layer of the hook and whether it is in effect",
 		Long: `Status reports each layer: the sudo and sudoedit shims (present, pointing at this binary),
 pathPrepend (set, ~/.openclaw/bin first, for every agent), the systemd drop-in
 or LaunchAgent plist, whether the gateway was restarted since that was
 written ("unknown" when the service manager cannot tell), any alias or shell
 function named sudo or sudoedit that OpenClaw's exec shell loads, and the plugin as
-'openclaw plugins inspect clawwarden --runtime' reports it (loaded, with its
-hooks registered).
+'openclaw plugins list --json' reports it (installed from clawwarden's folder,
+enabled, loaded); with --runtime, as 'openclaw plugins inspect clawwarden
+--runtime' reports it after loading its code (its hooks registered), which
+takes tens of seconds.
 
 The hook is effective when both shims are in place, either pathPrepend puts
 it first or the service layer does and the gateway restarted since, and no
@@ -132,10 +134,11 @@ missing, stale, partial, overridden, unknown and not_applicable.
 Exit status: 0 effective, 10 not effective, 12 unsafe or corrupt state file.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.hookStatus(cmd.Context(), statusJSON)
+			return a.hookStatus(cmd.Context(), statusJSON, statusRuntime)
 		},
 	}
 	status.Flags().BoolVar(&statusJSON, "json", false, "print JSON")
+	status.Flags().BoolVar(&statusRuntime, "runtime", false, "load the plugin to check the hooks it registers (tens of seconds)")
 	cmd.AddCommand(install, uninstall, status)
 	return cmd
 }
@@ -266,11 +269,12 @@ func printReport(w io.Writer, r *hook.Report) {
 	}
 }
 
-func (a *app) hookStatus(ctx context.Context, asJSON bool) error {
+func (a *app) hookStatus(ctx context.Context, asJSON, runtime bool) error {
 	h, err := a.newHook()
 	if err != nil {
 		return err
 	}
+	h.PluginRuntime = runtime
 	s, err := h.Status(ctx)
 	if err != nil {
 		return hookError(err, h.StatePath())

@@ -59,11 +59,12 @@ func (w *openclawWorld) plugin() *listedPlugin {
 	return &list.Plugins[i]
 }
 
-// hookStatus runs `clawwarden hook status --json`, wanting exit code want.
-func (w *openclawWorld) hookStatus(want int) hook.Status {
+// hookStatus runs `clawwarden hook status --json [ARGS]`, wanting exit
+// code want.
+func (w *openclawWorld) hookStatus(want int, args ...string) hook.Status {
 	w.t.Helper()
 	var st hook.Status
-	if err := json.Unmarshal([]byte(w.clawwarden(want, "hook", "status", "--json")), &st); err != nil {
+	if err := json.Unmarshal([]byte(w.clawwarden(want, append([]string{"hook", "status", "--json"}, args...)...)), &st); err != nil {
 		w.t.Fatal(err)
 	}
 	return st
@@ -134,10 +135,10 @@ func TestOpenClawPlugin(t *testing.T) {
 	}
 
 	start = time.Now()
-	st := w.hookStatus(0)
-	t.Logf("hook status took %s", time.Since(start))
-	if l, _ := st.Layer(hook.LayerPlugin); l.State != hook.StateOK {
-		t.Errorf("plugin layer after install: %+v", l)
+	st := w.hookStatus(0, "--runtime")
+	t.Logf("hook status --runtime took %s", time.Since(start))
+	if l, _ := st.Layer(hook.LayerPlugin); l.State != hook.StateOK || !strings.Contains(l.Detail, "before_tool_call") || !strings.Contains(l.Detail, "resolve_exec_env") {
+		t.Errorf("plugin layer after install (--runtime): %+v", l)
 	}
 
 	// Ways round the shim the agent can open from its exec tool (one world

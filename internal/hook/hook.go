@@ -130,6 +130,11 @@ type Hook struct {
 	SkipConfirm bool
 
 	Now func() time.Time
+
+	// PluginRuntime makes Status load the plugin (`openclaw plugins inspect
+	// --runtime`, tens of seconds) to check the hooks it registers, rather
+	// than read OpenClaw's plugin list (seconds).
+	PluginRuntime bool
 }
 
 // New returns the hook for the running binary on this system.

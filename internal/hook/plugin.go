@@ -512,11 +512,14 @@ func (h *Hook) pluginStatus(ctx context.Context) LayerStatus {
 		l.State, l.Detail = StateUnknown, "cannot ask OpenClaw about plugin "+PluginID+": "+h.configUnavailable()
 		return l
 	}
-	// The list answers in seconds; only a plugin that is there is loaded
-	// (tens of seconds) to see its hooks.
+	// The list answers in seconds but does not run the plugin's code; with
+	// PluginRuntime a plugin that is there is loaded (tens of seconds) to
+	// see the hooks it registers.
 	info, err := h.Plugins.FindPlugin(ctx, PluginID)
-	if err == nil && info != nil && sameDir(info.RootDir, dir, h.Paths.Home) && info.Enabled {
+	listed := true
+	if h.PluginRuntime && err == nil && info != nil && sameDir(info.RootDir, dir, h.Paths.Home) && info.Enabled {
 		info, err = h.Plugins.InspectPlugin(ctx, PluginID)
+		listed = false
 	}
 	switch {
 	case err != nil:
@@ -529,6 +532,8 @@ func (h *Hook) pluginStatus(ctx context.Context) LayerStatus {
 		l.State, l.Detail, l.Fix = StateStale, "plugin "+PluginID+" is installed but disabled", "openclaw plugins enable "+PluginID
 	case info.Status != "loaded":
 		l.State, l.Detail, l.Fix = StateStale, fmt.Sprintf("plugin %s does not load: %s %s", PluginID, info.Status, info.Error), "clawwarden hook install"
+	case listed:
+		l.State, l.Detail = StateOK, fmt.Sprintf("plugin %s from %s is enabled and listed as loaded (openclaw plugins list; 'clawwarden hook status --runtime' loads it and checks its hooks)", PluginID, dir)
 	default:
 		var missing []string
 		for _, hk := range pluginHooks {

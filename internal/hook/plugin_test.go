@@ -292,9 +292,15 @@ func TestPluginInstallUninstall(t *testing.T) {
 			t.Errorf("%s: %v, %v", n, fi, err)
 		}
 	}
-	if l, _ := w.status(h).Layer(LayerPlugin); l.State != StateOK {
+	if l, _ := w.status(h).Layer(LayerPlugin); l.State != StateOK || !strings.Contains(l.Detail, "listed as loaded") {
 		t.Errorf("plugin status after install: %+v", l)
 	}
+	// --runtime: the plugin is loaded and its hooks checked.
+	h.PluginRuntime = true
+	if l, _ := w.status(h).Layer(LayerPlugin); l.State != StateOK || !strings.Contains(l.Detail, "hooks before_tool_call, resolve_exec_env") {
+		t.Errorf("plugin status --runtime after install: %+v", l)
+	}
+	h.PluginRuntime = false
 
 	// Idempotent.
 	r, err = h.Install(ctx)

@@ -19,6 +19,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -268,6 +269,41 @@ type Summary struct {
 // HasViolations reports whether any check, OpenClaw's included, is a
 // violation.
 func (a *Assessment) HasViolations() bool { return a.Summary.ByStatus[StatusViolation] > 0 }
+
+// FailOn is the finding status from which a completed assessment counts as
+// failed (`assess --fail-on`): a completed assessment is a success by
+// default, as with the scanners people know, and scripts opt in.
+type FailOn string
+
+// FailOn levels.
+const (
+	FailNever     FailOn = "none"      // a completed assessment never fails
+	FailViolation FailOn = "violation" // any violation fails
+	FailPartial   FailOn = "partial"   // any violation or partial fails
+)
+
+// ErrBadFailOn is returned by [ParseFailOn] for an unknown level.
+var ErrBadFailOn = errors.New(`--fail-on must be "none", "violation" or "partial"`)
+
+// ParseFailOn reads a --fail-on value.
+func ParseFailOn(s string) (FailOn, error) {
+	switch f := FailOn(s); f {
+	case FailNever, FailViolation, FailPartial:
+		return f, nil
+	}
+	return "", fmt.Errorf("%w, not %q", ErrBadFailOn, s)
+}
+
+// Fails reports whether the assessment fails at level f.
+func (a *Assessment) Fails(f FailOn) bool {
+	switch f {
+	case FailViolation:
+		return a.HasViolations()
+	case FailPartial:
+		return a.HasViolations() || a.Summary.ByStatus[StatusPartial] > 0
+	}
+	return false
+}
 
 // AllChecks returns the checks followed by the mapped OpenClaw audit
 // findings.

@@ -31,12 +31,13 @@ type assessOptions struct {
 	asJSON          bool
 	noOpenClawAudit bool
 	openclawTimeout time.Duration
+	failOn          string
 }
 
 func newAssessCmd(a *app) *cobra.Command {
 	var o assessOptions
 	cmd := &cobra.Command{
-		Use:   "assess [--out DIR] [--json]",
+		Use:   "assess [--out DIR] [--json] [--fail-on violation|partial]",
 		Short: "Assess the host and OpenClaw against ISO 27001:2022 and NIST CSF 2.0",
 		Long: `Evaluate the host and the OpenClaw installation with twenty checks (sudo
 rights and NOPASSWD rules, credential cache timeout, other routes to root,
@@ -54,9 +55,15 @@ compliance-dashboard.html to the reports directory (the skill's
 assessments/ directory; --out overrides). Run 'clawwarden ports' and
 'clawwarden egress' first for current network evidence.
 
-Exit status: 0 no violation, 10 at least one violation, 12 a policy, state,
-config or report file is malformed or unsafe, 64 usage.`,
-		Example: "  clawwarden assess\n  clawwarden assess --json --out /tmp/assessments",
+A completed assessment exits 0, whatever it found, and says what to do
+next; --fail-on makes findings a failure for scripts: "violation" exits 10
+when any check is a violation, "partial" when any is a violation or partial
+("none", the default, never).
+
+Exit status: 0 assessment completed (and nothing at the --fail-on level),
+10 a finding at the --fail-on level, 12 a policy, state, config or report
+file is malformed or unsafe, 64 usage.`,
+		Example: "  clawwarden assess\n  clawwarden assess --json --out /tmp/assessments\n  clawwarden assess --fail-on violation   # in CI: exit 10 on any violation",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAssess(cmd.Context(), a, o)
@@ -67,6 +74,7 @@ config or report file is malformed or unsafe, 64 usage.`,
 	f.BoolVar(&o.asJSON, "json", false, "print compliance-summary.json to standard output")
 	f.BoolVar(&o.noOpenClawAudit, "no-openclaw-audit", false, "do not run 'openclaw security audit --json' and 'openclaw approvals get --json'")
 	f.DurationVar(&o.openclawTimeout, "openclaw-timeout", 2*time.Minute, "time limit for each openclaw command")
+	f.StringVar(&o.failOn, "fail-on", string(assess.FailNever), `exit 10 when a finding is at this level: "violation", "partial" or "none"`)
 	return cmd
 }
 
@@ -89,6 +97,10 @@ func currentUser() (name string, uid int, groups []string) {
 }
 
 func runAssess(ctx context.Context, a *app, o assessOptions) error {
+	failOn, err := assess.ParseFailOn(o.failOn)
+	if err != nil {
+		return usageErr("%v", err)
+	}
 	paths, err := a.Paths()
 	if err != nil {
 		return err
@@ -201,7 +213,7 @@ func runAssess(ctx context.Context, a *app, o assessOptions) error {
 		return withCode(ExitBadState, withHint(errors.New("the assessment read malformed or unsafe files; the affected checks say which"),
 			"fix the files named above, then run 'clawwarden assess' again"))
 	}
-	if res.HasViolations() {
+	if res.Fails(failOn) {
 		return silent(ExitFindings)
 	}
 	return nil
@@ -226,6 +238,11 @@ func printAssessment(out io.Writer, res *assess.Assessment, written report.Paths
 		fmt.Fprintf(out, "openclaw security audit: not run: %s\n", res.OpenClawAudit.Note)
 	}
 	fmt.Fprintf(out, "reports:\n  %s\n  %s\n  %s\n", written.Assessment, written.Summary, written.Dashboard)
+	if n := res.Summary.ByStatus[assess.StatusViolation] + res.Summary.ByStatus[assess.StatusPartial]; n > 0 {
+		fmt.Fprintf(out, "next: open %s and work through its %d open items, worst first (each names what to change, where);\n"+
+			"      run 'clawwarden assess' again to see them close ('--fail-on violation' makes scripts fail while any violation is open)\n",
+			written.Dashboard, n)
+	}
 }
 
 // liveGateway scans the listening sockets for OpenClaw gateway processes.

@@ -24,7 +24,7 @@ func assessEnv(t *testing.T) string {
 func TestAssessJSON(t *testing.T) {
 	state := assessEnv(t)
 	writeFile(t, filepath.Join(state, "openclaw.json"), "{gateway: {bind: 'lan'}, // JSON5\n}", 0o600)
-	code, out, errOut := runCLI("assess", "--json", "--no-openclaw-audit")
+	code, out, errOut := runCLI("assess", "--json", "--no-openclaw-audit", "--fail-on", "violation")
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want %d (gateway.bind lan is a violation)\nstderr: %s", code, ExitFindings, errOut)
 	}
@@ -60,6 +60,25 @@ func TestAssessJSON(t *testing.T) {
 	}
 	if string(data) != out {
 		t.Error("--json output differs from compliance-summary.json")
+	}
+}
+
+// A completed assessment exits 0 whatever it found, and says what to do
+// next; --fail-on violation makes the same findings exit 10.
+func TestAssessExitStatus(t *testing.T) {
+	state := assessEnv(t)
+	writeFile(t, filepath.Join(state, "openclaw.json"), "{gateway: {bind: 'lan'}}", 0o600)
+	code, stdout, errOut := runCLI("assess", "--out", t.TempDir(), "--no-openclaw-audit")
+	if code != ExitOK || !strings.Contains(stdout, "next: open ") {
+		t.Errorf("assess with a violation: exit %d, want 0 and what to do next\n%s%s", code, stdout, errOut)
+	}
+	for _, level := range []string{"violation", "partial"} {
+		if code, _, errOut := runCLI("assess", "--out", t.TempDir(), "--no-openclaw-audit", "--fail-on", level); code != ExitFindings {
+			t.Errorf("assess --fail-on %s with a violation: exit %d, want %d\n%s", level, code, ExitFindings, errOut)
+		}
+	}
+	if code, _, errOut := runCLI("assess", "--out", t.TempDir(), "--no-openclaw-audit", "--fail-on", "none"); code != ExitOK {
+		t.Errorf("assess --fail-on none: exit %d\n%s", code, errOut)
 	}
 }
 
@@ -123,6 +142,7 @@ func TestAssessErrors(t *testing.T) {
 			wantCode: ExitBadState, wantErr: "group or other writable",
 		},
 		{name: "bad flag", args: []string{"--bogus"}, wantCode: ExitUsage, wantErr: "unknown flag"},
+		{name: "bad --fail-on", args: []string{"--fail-on", "critical"}, wantCode: ExitUsage, wantErr: `--fail-on must be "none", "violation" or "partial", not "critical"`},
 		{name: "argument", args: []string{"extra"}, wantCode: ExitUsage, wantErr: "takes no arguments"},
 	}
 	for _, tt := range tests {
@@ -162,7 +182,7 @@ func TestAssessWithRealOpenClaw(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	writeFile(t, filepath.Join(state, "openclaw.json"), "{gateway: {bind: 'lan', auth: {mode: 'none'}}}", 0o600)
 	out := t.TempDir()
-	code, _, errOut := runCLI("assess", "--out", out)
+	code, _, errOut := runCLI("assess", "--out", out, "--fail-on", "violation")
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want %d\nstderr: %s", code, ExitFindings, errOut)
 	}

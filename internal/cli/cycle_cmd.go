@@ -25,7 +25,7 @@ var cycleSteps = [][]string{
 	{"preflight"},
 	{"ports"},
 	{"egress"},
-	{"assess"},
+	{"assess", "--fail-on", "violation"},
 	{"notify"},
 }
 

@@ -22,7 +22,7 @@ const (
 	ExitPolicyFilesMissing = 7  // OPENCLAW_REQUIRE_POLICY_FILES=1 with a policy file missing
 	ExitInvalidCommand     = 8  // command not found, relative, or not a safe root-owned file
 	ExitInvalidSudo        = 9  // the sudo binary is missing or unsafe
-	ExitFindings           = 10 // a check found problems (flagged ports/egress, violations, hook not effective)
+	ExitFindings           = 10 // a check found problems (flagged ports/egress, assess --fail-on, hook not effective)
 	ExitAuditBroken        = 11 // the audit chain does not verify
 	ExitBadState           = 12 // state, policy or report file unsafe, corrupt or malformed
 	ExitNoRequest          = 13 // approve/deny: no such pending request, or it expired
@@ -46,7 +46,7 @@ var exitTable = []struct {
 	{ExitPolicyFilesMissing, "`OPENCLAW_REQUIRE_POLICY_FILES=1` and a policy file is missing"},
 	{ExitInvalidCommand, "command not found, relative, or not a root-owned, non-writable, non-setuid regular file"},
 	{ExitInvalidSudo, "the sudo binary is missing or unsafe"},
-	{ExitFindings, "a check found problems: flagged ports or egress, violations, failed preflight, hook or schedule not effective, notifier failed"},
+	{ExitFindings, "a check found problems: flagged ports or egress, failed preflight, hook or schedule not effective, notifier failed; `assess` only with `--fail-on violation\\|partial` (a completed assessment exits 0)"},
 	{ExitAuditBroken, "the audit chain does not verify"},
 	{ExitBadState, "a state, policy or report file is unsafe (symlink, foreign owner, writable by others), corrupt or malformed"},
 	{ExitNoRequest, "`approve`/`deny`: no such pending request, or it expired"},

@@ -10,7 +10,7 @@ import (
 func TestNotifyCommand(t *testing.T) {
 	state := assessEnv(t)
 	writeFile(t, filepath.Join(state, "openclaw.json"), "{gateway: {bind: 'lan'}}", 0o600)
-	if code, _, errOut := runCLI("assess", "--no-openclaw-audit"); code != ExitFindings {
+	if code, _, errOut := runCLI("assess", "--no-openclaw-audit", "--fail-on", "violation"); code != ExitFindings {
 		t.Fatalf("assess exit %d, want %d: %s", code, ExitFindings, errOut)
 	}
 	dir := t.TempDir()

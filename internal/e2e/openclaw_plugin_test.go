@@ -169,7 +169,7 @@ func TestOpenClawPlugin(t *testing.T) {
 		t.Errorf("shell_aliases after the alias was removed: %+v", l)
 	}
 	reports := t.TempDir()
-	if code, out, errOut := w.run(w.bin, "assess", "--no-openclaw-audit", "--out", reports); code != 10 {
+	if code, out, errOut := w.run(w.bin, "assess", "--no-openclaw-audit", "--fail-on", "violation", "--out", reports); code != 10 {
 		t.Errorf("assess: exit %d, want 10 (a violation)\n%s%s", code, out, errOut)
 	}
 	data, err := os.ReadFile(filepath.Join(reports, "openclaw-assessment.json"))

@@ -112,8 +112,9 @@ func (a *app) runCycle(ctx context.Context, asJSON bool) error {
 			out = append(out, []byte(runErr.Error()+"\n")...)
 		}
 		d := time.Since(t0)
-		res.Steps = append(res.Steps, cycleStep{Step: strings.Join(step, " "), ExitCode: code, DurationMS: float64(d.Microseconds()) / 1000})
-		fmt.Fprintf(&buf, "%s step %s: exit %d in %s\n", a.now().UTC().Format(time.RFC3339), strings.Join(step, " "), code, d.Round(time.Millisecond))
+		// Steps are named by their command, as the log always named them.
+		res.Steps = append(res.Steps, cycleStep{Step: step[0], ExitCode: code, DurationMS: float64(d.Microseconds()) / 1000})
+		fmt.Fprintf(&buf, "%s step %s: exit %d in %s\n", a.now().UTC().Format(time.RFC3339), step[0], code, d.Round(time.Millisecond))
 		for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 			if line != "" {
 				fmt.Fprintf(&buf, "    %s\n", line)

@@ -79,6 +79,24 @@ var pluginCases = []struct {
 	{"env -i sudo id", "sudo_lookup_changed"},
 	{"env -u PATH sudo id", "sudo_lookup_changed"},
 	{"hash -p /tmp/x sudo; sudo id", "sudo_lookup_changed"},
+	// Found by red-teaming the first version.
+	{"eval /usr/bin/sudo id", "sudo_by_path"},
+	{"{ /usr/bin/sudo id; }", "sudo_by_path"},
+	{"if /usr/bin/sudo id; then :; fi", "sudo_by_path"},
+	{"! /usr/bin/sudo id", "sudo_by_path"},
+	{"/usr/bin/sudo>/dev/null", "sudo_by_path"},
+	{"/usr/bin/sudo${IFS}id", "sudo_by_path"},
+	{"eval doas id", "other_root_tool"},
+	{"{ su; }", "other_root_tool"},
+	{"alias 'sudo=/usr/bin/sudo'", "sudo_alias"},
+	{`alias "sudo=/usr/bin/sudo"`, "sudo_alias"},
+	{"rm ~/.openclaw/bin/sudo; sudo id", "guard_tamper"},
+	{"ln -sf /usr/bin/sudo ~/.openclaw/bin/sudo", "guard_tamper"},
+	{"mv ~/.openclaw/bin ~/.openclaw/bin.x", "guard_tamper"},
+	{`echo '{"rules":[]}' > ~/.openclaw/security/openclaw-plugin/patterns.json`, "guard_tamper"},
+	{"openclaw plugins disable clawwarden", "guard_tamper"},
+	{"openclaw config unset tools.exec.pathPrepend", "guard_tamper"},
+	{"openclaw config set tools.exec.pathPrepend '[]' --strict-json", "guard_tamper"},
 
 	// Allowed: the shim's way, and commands that only mention these names.
 	{"sudo /usr/bin/id", ""},
@@ -93,6 +111,10 @@ var pluginCases = []struct {
 	{"visudo -c", ""},
 	{"git commit -m 'use pseudo code'", ""},
 	{"./summary.sh", ""},
+	{"ls -l ~/.openclaw/bin", ""},
+	{"cat ~/.openclaw/security/privileged-audit.jsonl", ""},
+	{"openclaw config get tools.exec.pathPrepend", ""},
+	{"if true; then sudo id; fi", ""},
 }
 
 // TestPluginPatterns: every pattern is RE2 (Go's regexp compiles it), and

@@ -10,7 +10,8 @@
 //                     conversation asked.
 //   before_tool_call  blocks exec commands that reach root around the shim
 //                     (sudo by its path, su, pkexec, doas, run0, an alias or
-//                     function named sudo, a changed PATH before sudo) and
+//                     function named sudo, a changed PATH before sudo,
+//                     changes to the shim, this plugin or pathPrepend) and
 //                     tells the agent why.
 //
 // This is defence in depth, not the boundary. The patterns in patterns.json

@@ -39,10 +39,11 @@ func (o SudoOverride) String() string {
 }
 
 // sudoAlias matches an alias definition naming sudo or sudoedit, as people
-// write it (alias sudo='…', alias -- sudo=…, alias ll=ls sudo=…) and as
+// write it (alias sudo='…', alias -- sudo=…, alias ll=ls sudo=…,
+// alias 'sudo=…') and as
 // bash's `alias` and zsh's `alias -L` print it into OpenClaw's snapshot.
 var sudoAlias = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?:^|[\s;&|({])alias\s+(?:[^#;&|]*\s)?(sudo|sudoedit)=`)
+	return regexp.MustCompile(`(?:^|[\s;&|({])alias\s+(?:[^#;&|]*\s)?['"\\]?(sudo|sudoedit)['"]?=`)
 })
 
 // sudoFunction matches a function definition naming sudo or sudoedit:
@@ -102,6 +103,12 @@ func (h *Hook) shellFiles() ([]string, error) {
 		filepath.Join(home, ".bashrc"), filepath.Join(home, ".bash_aliases"),
 		filepath.Join(home, ".bash_profile"), filepath.Join(home, ".bash_login"), filepath.Join(home, ".profile"),
 		filepath.Join(zdot, ".zshrc"), filepath.Join(zdot, ".zprofile"),
+		// zsh reads .zshenv even for `zsh -c`, snapshots or not.
+		filepath.Join(zdot, ".zshenv"),
+	}
+	// bash sources $BASH_ENV for `bash -c`, snapshots or not.
+	if f := strings.TrimSpace(h.Getenv("BASH_ENV")); filepath.IsAbs(f) {
+		files = append(files, f)
 	}
 	files = append(files, h.SystemShellFiles...)
 	snaps, err := filepath.Glob(filepath.Join(h.SnapshotDir(), "*.sh"))

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clawwarden/clawwarden/internal/approval"
+	"github.com/clawwarden/clawwarden/internal/assess"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/egress"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
@@ -183,7 +184,7 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 	}
 
 	step("first assessment")
-	if err := runAssess(ctx, a, assessOptions{noOpenClawAudit: false, openclawTimeout: 2 * time.Minute}); err != nil && exitCode(err) != ExitFindings {
+	if err := runAssess(ctx, a, assessOptions{openclawTimeout: 2 * time.Minute, failOn: string(assess.FailNever)}); err != nil && exitCode(err) != ExitFindings {
 		a.reportError(err)
 		problems++
 	}

@@ -358,41 +358,29 @@ func TestPluginInstallUninstall(t *testing.T) {
 	}
 }
 
-// TestPluginInstallRestoresEarlierEntry: an entry the person had for the id
-// before install comes back as it was.
-func TestPluginInstallRestoresEarlierEntry(t *testing.T) {
-	ctx := context.Background()
-	w := newWorld(t, `{"plugins":{"allow":["x"],"entries":{"clawwarden":{"enabled":true,"hooks":{"allowPromptInjection":false}}}}}`)
-	h := w.hook("linux")
-	h.Plugins = &fakePlugins{cfg: w.cfg}
-	before := w.cfg.json(t)
-	if _, err := h.Install(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.Uninstall(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := w.cfg.json(t); !jsonEqual([]byte(got), []byte(before)) {
-		t.Errorf("openclaw.json after uninstall:\n%s\nwant\n%s", got, before)
-	}
-}
-
-// TestPluginInstallWithoutPluginsObject: openclaw.json without a plugins
-// object gets none back after uninstall.
-func TestPluginInstallWithoutPluginsObject(t *testing.T) {
-	ctx := context.Background()
-	w := newWorld(t, `{"gateway":{"port":19001}}`)
-	h := w.hook("linux")
-	h.Plugins = &fakePlugins{cfg: w.cfg}
-	before := w.cfg.json(t)
-	if _, err := h.Install(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.Uninstall(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := w.cfg.json(t); !jsonEqual([]byte(got), []byte(before)) {
-		t.Errorf("openclaw.json after uninstall:\n%s\nwant\n%s", got, before)
+// TestPluginInstallUninstallRoundTrip: install then uninstall leaves
+// openclaw.json as it was: an entry the person had for the id before
+// install comes back as it was, and a config without a plugins object gets
+// none back.
+func TestPluginInstallUninstallRoundTrip(t *testing.T) {
+	for _, config := range []string{
+		`{"plugins":{"allow":["x"],"entries":{"clawwarden":{"enabled":true,"hooks":{"allowPromptInjection":false}}}}}`,
+		`{"gateway":{"port":19001}}`,
+	} {
+		ctx := context.Background()
+		w := newWorld(t, config)
+		h := w.hook("linux")
+		h.Plugins = &fakePlugins{cfg: w.cfg}
+		before := w.cfg.json(t)
+		if _, err := h.Install(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Uninstall(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.cfg.json(t); !jsonEqual([]byte(got), []byte(before)) {
+			t.Errorf("openclaw.json after uninstall:\n%s\nwant\n%s", got, before)
+		}
 	}
 }
 

@@ -59,19 +59,7 @@ func openclawBins(t *testing.T) (nodeBin, ocBin string) {
 // within the turn, and prepend (when given) first on the exec tool's PATH.
 func writeAgentConfig(t *testing.T, u testenv.User, stateDir string, m *fakeModel, prepend []string) string {
 	t.Helper()
-	exec := map[string]any{"mode": "full", "backgroundMs": 300000}
-	if prepend != nil {
-		exec["pathPrepend"] = prepend
-	}
-	cfg := map[string]any{
-		"models": map[string]any{"providers": map[string]any{"fake": map[string]any{
-			"baseUrl": m.baseURL, "api": "openai-completions", "apiKey": "none",
-			"models": []map[string]any{{"id": "scripted", "name": "scripted", "input": []string{"text"}, "contextWindow": 128000, "maxTokens": 4096}},
-		}}},
-		"agents": map[string]any{"defaults": map[string]any{"model": map[string]any{"primary": "fake/scripted"}}},
-		"tools":  map[string]any{"exec": exec},
-	}
-	data, _ := json.MarshalIndent(cfg, "", "  ")
+	data := m.config(prepend)
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		t.Fatal(err)
 	}

@@ -188,3 +188,24 @@ func (m *fakeModel) toolResultsReceived() []string {
 	}
 	return out
 }
+
+// config is an openclaw.json whose only provider and default model is m,
+// whose exec tool runs commands without OpenClaw's own approvals and does
+// not background them within a turn, with prepend (when given) first on the
+// exec tool's PATH.
+func (m *fakeModel) config(prepend []string) []byte {
+	exec := map[string]any{"mode": "full", "backgroundMs": 300000}
+	if prepend != nil {
+		exec["pathPrepend"] = prepend
+	}
+	cfg := map[string]any{
+		"models": map[string]any{"providers": map[string]any{"fake": map[string]any{
+			"baseUrl": m.baseURL, "api": "openai-completions", "apiKey": "none",
+			"models": []map[string]any{{"id": "scripted", "name": "scripted", "input": []string{"text"}, "contextWindow": 128000, "maxTokens": 4096}},
+		}}},
+		"agents": map[string]any{"defaults": map[string]any{"model": map[string]any{"primary": "fake/scripted"}}},
+		"tools":  map[string]any{"exec": exec},
+	}
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	return data
+}

@@ -17,15 +17,7 @@ import (
 // fake model m and whose exec tool runs commands without asking.
 func (w *openclawWorld) writeFakeModelConfig(m *fakeModel) {
 	w.t.Helper()
-	cfg := map[string]any{
-		"models": map[string]any{"providers": map[string]any{"fake": map[string]any{
-			"baseUrl": m.baseURL, "api": "openai-completions", "apiKey": "none",
-			"models": []map[string]any{{"id": "scripted", "name": "scripted", "input": []string{"text"}, "contextWindow": 128000, "maxTokens": 4096}},
-		}}},
-		"agents": map[string]any{"defaults": map[string]any{"model": map[string]any{"primary": "fake/scripted"}}},
-		"tools":  map[string]any{"exec": map[string]any{"mode": "full", "backgroundMs": 120000}},
-	}
-	data, _ := json.MarshalIndent(cfg, "", "  ")
+	data := m.config(nil)
 	if err := os.MkdirAll(filepath.Dir(w.config), 0o700); err != nil {
 		w.t.Fatal(err)
 	}

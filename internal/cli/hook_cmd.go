@@ -263,7 +263,7 @@ func printReport(w io.Writer, r *hook.Report) {
 		for _, c := range r.Restart {
 			if !seen[c] {
 				seen[c] = true
-				fmt.Fprintf(w, "restart the gateway to pick up the service change: %s\n", c)
+				fmt.Fprintf(w, "restart the gateway (if it runs) to pick up the change: %s\n", c)
 			}
 		}
 	}

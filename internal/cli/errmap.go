@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/clawwarden/clawwarden/internal/approval"
+	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/enforce"
 	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/rootside"
@@ -37,6 +38,7 @@ func domainCode(err error) (int, bool) {
 		{guard.ErrAgentTerminal, ExitDenied},
 		{shim.ErrRiskyOptions, ExitPolicyBlock},
 		{shim.ErrNoPerson, ExitDenied},
+		{config.ErrBadSetting, ExitUsage},
 	} {
 		if errors.Is(err, m.err) {
 			return m.code, true

@@ -27,7 +27,7 @@ const (
 	ExitBadState           = 12 // state, policy or report file unsafe, corrupt or malformed
 	ExitNoRequest          = 13 // approve/deny: no such pending request, or it expired
 	ExitUnsupported        = 14 // enforced mode cannot be installed here (not Linux, not root)
-	ExitUsage              = 64 // bad flags or arguments
+	ExitUsage              = 64 // bad flags, arguments or environment settings
 	ExitInternal           = 70 // unexpected internal error
 )
 
@@ -51,7 +51,7 @@ var exitTable = []struct {
 	{ExitBadState, "a state, policy or report file is unsafe (symlink, foreign owner, writable by others), corrupt or malformed"},
 	{ExitNoRequest, "`approve`/`deny`: no such pending request, or it expired"},
 	{ExitUnsupported, "`enforce`: enforced mode cannot be installed here (it needs Linux, and root)"},
-	{ExitUsage, "bad flags or arguments"},
+	{ExitUsage, "bad flags, arguments or settings (e.g. a relative `OPENCLAW_STATE_DIR`)"},
 	{ExitInternal, "unexpected internal error"},
 }
 

@@ -16,10 +16,16 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 )
+
+// ErrBadSetting marks an environment setting clawwarden cannot use, such
+// as a relative OPENCLAW_STATE_DIR: the caller's input, not an internal
+// error.
+var ErrBadSetting = errors.New("bad setting")
 
 // SkillName is the name of the OpenClaw skill clawwarden implements.
 const SkillName = "cyber-security-engineer"
@@ -53,13 +59,13 @@ func Locate(getenv func(string) string) (Paths, error) {
 		state = filepath.Join(home, state[2:])
 	}
 	if !filepath.IsAbs(state) {
-		return Paths{}, errors.New("OPENCLAW_STATE_DIR must be an absolute path")
+		return Paths{}, fmt.Errorf("%w: OPENCLAW_STATE_DIR must be an absolute path, not %q", ErrBadSetting, state)
 	}
 	skill := getenv("OPENCLAW_CYBER_SKILL_DIR")
 	if skill == "" {
 		skill = filepath.Join(state, "skills", SkillName)
 	} else if !filepath.IsAbs(skill) {
-		return Paths{}, errors.New("OPENCLAW_CYBER_SKILL_DIR must be an absolute path")
+		return Paths{}, fmt.Errorf("%w: OPENCLAW_CYBER_SKILL_DIR must be an absolute path, not %q", ErrBadSetting, skill)
 	}
 	p := Paths{
 		Home:        home,

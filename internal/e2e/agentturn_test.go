@@ -174,6 +174,21 @@ func (a *agentTurn) final() string {
 	return strings.Join(texts, "\n")
 }
 
+// approvedFirst returns the n tool results the model saw, the first of
+// which, an approved `sudo /usr/bin/id`, must show uid=0.
+func approvedFirst(t *testing.T, m *fakeModel, text string, n int) []string {
+	t.Helper()
+	results := m.toolResultsReceived()
+	t.Logf("tool results the model saw: %q", results)
+	if len(results) != n {
+		t.Fatalf("the model saw %d tool results, want %d:\n%q\nfinal text:\n%s", len(results), n, results, text)
+	}
+	if !strings.Contains(results[0], "uid=0(root)") {
+		t.Errorf("the approved sudo /usr/bin/id did not give the agent uid=0:\n%s", results[0])
+	}
+	return results
+}
+
 // pendingRequest is a request as `clawwarden pending --json` lists it.
 type pendingRequest struct {
 	ID        string `json:"id"`
@@ -182,15 +197,15 @@ type pendingRequest struct {
 }
 
 // pendingRequests lists a same-user pending queue.
-func (f *fixture) pendingRequests() []pendingRequest {
-	f.t.Helper()
+func (f *fixture) pendingRequests(t *testing.T) []pendingRequest {
+	t.Helper()
 	code, out := f.run(nil, "", "pending", "--json")
 	if code != 0 {
-		f.t.Fatalf("pending: exit %d: %s", code, out)
+		t.Fatalf("pending: exit %d: %s", code, out)
 	}
 	var reqs []pendingRequest
 	if err := json.Unmarshal([]byte(out), &reqs); err != nil {
-		f.t.Fatalf("pending --json: %v: %s", err, out)
+		t.Fatalf("pending --json: %v: %s", err, out)
 	}
 	return reqs
 }
@@ -228,7 +243,7 @@ func TestAgentTurnSameUser(t *testing.T) {
 
 	var first, second string
 	turn.until("the first pending request", func() bool {
-		if reqs := f.pendingRequests(); len(reqs) == 1 {
+		if reqs := f.pendingRequests(t); len(reqs) == 1 {
 			first = reqs[0].ID
 			// The plugin's resolve_exec_env: the request says which
 			// conversation asked.
@@ -244,7 +259,7 @@ func TestAgentTurnSameUser(t *testing.T) {
 		t.Fatalf("approve %s: exit %d\n%s", first, code, c.Output())
 	}
 	turn.until("the second pending request", func() bool {
-		for _, r := range f.pendingRequests() {
+		for _, r := range f.pendingRequests(t) {
 			if r.ID != first {
 				second = r.ID
 			}
@@ -256,14 +271,7 @@ func TestAgentTurnSameUser(t *testing.T) {
 	}
 	text := turn.final()
 
-	results := m.toolResultsReceived()
-	t.Logf("tool results the model saw: %q", results)
-	if len(results) != 2 {
-		t.Fatalf("the model saw %d tool results, want 2:\n%q\nfinal text:\n%s", len(results), results, text)
-	}
-	if !strings.Contains(results[0], "uid=0(root)") {
-		t.Errorf("the approved sudo /usr/bin/id did not give the agent uid=0:\n%s", results[0])
-	}
+	results := approvedFirst(t, m, text, 2)
 	if strings.Contains(results[1], "uid=0") || !strings.Contains(results[1], "denied") {
 		t.Errorf("the denied request's tool result does not carry the refusal:\n%s", results[1])
 	}
@@ -395,14 +403,7 @@ func TestAgentTurnEnforced(t *testing.T) {
 	w.deny(w.bob, second)
 	text := turn.final()
 
-	results := m.toolResultsReceived()
-	t.Logf("tool results the model saw: %q", results)
-	if len(results) != 3 {
-		t.Fatalf("the model saw %d tool results, want 3:\n%q\nfinal text:\n%s", len(results), results, text)
-	}
-	if !strings.Contains(results[0], "uid=0(root)") {
-		t.Errorf("the approved sudo /usr/bin/id did not give the agent uid=0:\n%s", results[0])
-	}
+	results := approvedFirst(t, m, text, 3)
 	if strings.Contains(results[1], "uid=0") || strings.TrimSpace(results[1]) == "0" || !strings.Contains(results[1], "denied by "+w.bob.Name) {
 		t.Errorf("the denied request's tool result does not carry the refusal:\n%s", results[1])
 	}

@@ -359,17 +359,7 @@ func TestOutOfBandApproval(t *testing.T) {
 func (f *fixture) waitPending(t *testing.T) string {
 	t.Helper()
 	for range 200 {
-		code, out := f.run(nil, "", "pending", "--json")
-		if code != 0 {
-			t.Fatalf("pending: exit %d: %s", code, out)
-		}
-		var reqs []struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal([]byte(out), &reqs); err != nil {
-			t.Fatalf("pending --json: %v: %s", err, out)
-		}
-		if len(reqs) == 1 {
+		if reqs := f.pendingRequests(t); len(reqs) == 1 {
 			return reqs[0].ID
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -159,11 +159,22 @@ func (e *evaluator) gatherAudit() {
 	}
 }
 
+// outcome is the judgement of one check: the fields of a [Check] that the
+// evidence decides. Gap and Mitigation are dropped when Status is compliant.
+type outcome struct {
+	Status     string
+	Risk       string
+	Observed   string // the state found, in one sentence
+	Evidence   string // what was read, where
+	Gap        string // what falls short of the control
+	Mitigation string // what to change, where
+}
+
 // set fills a check's outcome.
-func (e *evaluator) set(id, status, risk, observed, evidence, gap, mitigation string) {
+func (e *evaluator) set(id string, out outcome) {
 	c := e.byID[id]
-	c.Status, c.Risk, c.Observed, c.Evidence, c.Gap, c.Mitigation = status, risk, observed, evidence, gap, mitigation
-	if status == StatusCompliant {
+	c.Status, c.Risk, c.Observed, c.Evidence, c.Gap, c.Mitigation = out.Status, out.Risk, out.Observed, out.Evidence, out.Gap, out.Mitigation
+	if out.Status == StatusCompliant {
 		c.Gap, c.Mitigation = "", ""
 	}
 }
@@ -193,9 +204,9 @@ func (e *evaluator) sudoUnknown(id string) bool {
 	if e.sudo.Unknown == "" {
 		return false
 	}
-	e.set(id, StatusNotAssessed, RiskMedium, "the sudoers configuration could not be read",
-		"sudoers: "+e.sudo.Unknown, "no evidence about sudo rights for "+e.o.User,
-		"Let "+e.o.User+" list its own sudo rules without a password: add `Defaults:"+e.o.User+" listpw=never` with `visudo -f /etc/sudoers.d/clawwarden-assess`, then assess again (`sudo -n -l` is the fallback when /etc/sudoers is unreadable).")
+	e.set(id, outcome{Status: StatusNotAssessed, Risk: RiskMedium, Observed: "the sudoers configuration could not be read",
+		Evidence: "sudoers: " + e.sudo.Unknown, Gap: "no evidence about sudo rights for " + e.o.User,
+		Mitigation: "Let " + e.o.User + " list its own sudo rules without a password: add `Defaults:" + e.o.User + " listpw=never` with `visudo -f /etc/sudoers.d/clawwarden-assess`, then assess again (`sudo -n -l` is the fallback when /etc/sudoers is unreadable)."})
 	return true
 }
 
@@ -220,23 +231,23 @@ func (e *evaluator) privilegeApproval() {
 	}
 	ev := fmt.Sprintf("%d sudo rule(s) apply to %s in %s", len(e.sudo.Rules), e.o.User, e.sudo.Source)
 	if len(nopw) > 0 {
-		e.set(id, StatusViolation, RiskHigh,
-			fmt.Sprintf("%d sudo rule(s) let %s run commands as root without a password", len(nopw), e.o.User),
-			ev+"; NOPASSWD: "+ruleList(nopw),
-			"with NOPASSWD the password is not the gate: any process of "+e.o.User+", the agent included, can call /usr/bin/sudo directly and run these commands as root without clawwarden and without any person approving",
-			"Remove the NOPASSWD tag from these rules (edit with `visudo -f FILE`), so sudo asks the person, and route privileged commands through `clawwarden exec`. The fix that holds against a hostile agent is enforced mode: `clawwarden enforce install` gives the agent its own account whose only sudo right is clawwarden's root helper.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh,
+			Observed:   fmt.Sprintf("%d sudo rule(s) let %s run commands as root without a password", len(nopw), e.o.User),
+			Evidence:   ev + "; NOPASSWD: " + ruleList(nopw),
+			Gap:        "with NOPASSWD the password is not the gate: any process of " + e.o.User + ", the agent included, can call /usr/bin/sudo directly and run these commands as root without clawwarden and without any person approving",
+			Mitigation: "Remove the NOPASSWD tag from these rules (edit with `visudo -f FILE`), so sudo asks the person, and route privileged commands through `clawwarden exec`. The fix that holds against a hostile agent is enforced mode: `clawwarden enforce install` gives the agent its own account whose only sudo right is clawwarden's root helper."})
 		return
 	}
-	e.set(id, StatusCompliant, RiskLow, "every sudo rule for "+e.o.User+" needs authentication", ev, "", "")
+	e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "every sudo rule for " + e.o.User + " needs authentication", Evidence: ev})
 }
 
 func (e *evaluator) leastPrivilege() {
 	const id = "least_privilege_enforced"
 	if e.o.UID == 0 {
-		e.set(id, StatusViolation, RiskCritical, "the assessed user is root (uid 0)",
-			fmt.Sprintf("assessment ran as %s, uid %d", e.o.User, e.o.UID),
-			"agents of this user run every command as root, with no approval step",
-			"Run the OpenClaw gateway and its agents as an unprivileged user; keep root for `clawwarden exec` approvals. Assess that user's posture by running `clawwarden assess` as it.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskCritical, Observed: "the assessed user is root (uid 0)",
+			Evidence:   fmt.Sprintf("assessment ran as %s, uid %d", e.o.User, e.o.UID),
+			Gap:        "agents of this user run every command as root, with no approval step",
+			Mitigation: "Run the OpenClaw gateway and its agents as an unprivileged user; keep root for `clawwarden exec` approvals. Assess that user's posture by running `clawwarden assess` as it."})
 		return
 	}
 	if e.sudoUnknown(id) {
@@ -250,16 +261,16 @@ func (e *evaluator) leastPrivilege() {
 	}
 	switch {
 	case len(e.sudo.Rules) == 0:
-		e.set(id, StatusCompliant, RiskLow, e.o.User+" has no sudo rights",
-			fmt.Sprintf("uid %d; no sudo rule for %s in %s", e.o.UID, e.o.User, e.sudo.Source), "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: e.o.User + " has no sudo rights",
+			Evidence: fmt.Sprintf("uid %d; no sudo rule for %s in %s", e.o.UID, e.o.User, e.sudo.Source)})
 	case len(all) > 0:
-		e.set(id, StatusPartial, RiskMedium, fmt.Sprintf("%s may run ALL commands as root through sudo", e.o.User),
-			fmt.Sprintf("uid %d; %s", e.o.UID, ruleList(all)),
-			"sudo rights are not scoped to the commands the agent's tasks need; only the approval step and the command policy narrow them",
-			"Replace `ALL` in these rules with the exact commands needed (Cmnd_Alias in /etc/sudoers.d/), and list them in "+e.o.Paths.Security(config.CommandPolicyFile)+".")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: fmt.Sprintf("%s may run ALL commands as root through sudo", e.o.User),
+			Evidence:   fmt.Sprintf("uid %d; %s", e.o.UID, ruleList(all)),
+			Gap:        "sudo rights are not scoped to the commands the agent's tasks need; only the approval step and the command policy narrow them",
+			Mitigation: "Replace `ALL` in these rules with the exact commands needed (Cmnd_Alias in /etc/sudoers.d/), and list them in " + e.o.Paths.Security(config.CommandPolicyFile) + "."})
 	default:
-		e.set(id, StatusCompliant, RiskLow, fmt.Sprintf("%s may run only named commands through sudo", e.o.User),
-			fmt.Sprintf("uid %d; %s", e.o.UID, ruleList(e.sudo.Rules)), "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: fmt.Sprintf("%s may run only named commands through sudo", e.o.User),
+			Evidence: fmt.Sprintf("uid %d; %s", e.o.UID, ruleList(e.sudo.Rules))})
 	}
 }
 
@@ -283,13 +294,13 @@ func (e *evaluator) elevationTimeout() {
 	mit := "Set `Defaults:" + e.o.User + " timestamp_timeout=0` in /etc/sudoers.d/ with visudo: clawwarden runs `sudo -k` and needs no cached credentials (if people want a cache, at most 30)."
 	switch t := e.sudo.TimestampTimeout; {
 	case t != nil && *t < 0:
-		e.set(id, StatusViolation, RiskHigh, "sudo credentials never expire ("+tt+")", ev,
-			"once a person authenticates, sudo stays open for good: elevation outlives its task", mit)
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "sudo credentials never expire (" + tt + ")", Evidence: ev,
+			Gap: "once a person authenticates, sudo stays open for good: elevation outlives its task", Mitigation: mit})
 	case t != nil && *t > 30:
-		e.set(id, StatusViolation, RiskMedium, "sudo caches credentials for more than 30 minutes ("+tt+")", ev,
-			"elevation can outlive the 30-minute idle limit", mit)
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskMedium, Observed: "sudo caches credentials for more than 30 minutes (" + tt + ")", Evidence: ev,
+			Gap: "elevation can outlive the 30-minute idle limit", Mitigation: mit})
 	default:
-		e.set(id, StatusCompliant, RiskLow, "elevation expires within 30 idle minutes", ev, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "elevation expires within 30 idle minutes", Evidence: ev})
 	}
 }
 
@@ -305,13 +316,13 @@ func (e *evaluator) privilegeBoundary() {
 	if en := e.o.Enforced; en != nil {
 		ev := "mode: enforced for " + en.AgentUser + "; " + strings.Join(en.Evidence, "; ")
 		if en.Enforced {
-			e.set(id, StatusCompliant, RiskLow, "enforced mode: "+en.AgentUser+"'s one sudo right is the root helper, and a person approves each command with a signed decision",
-				ev, "", "")
+			e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "enforced mode: " + en.AgentUser + "'s one sudo right is the root helper, and a person approves each command with a signed decision",
+				Evidence: ev})
 			return
 		}
-		e.set(id, StatusViolation, RiskHigh, "enforced mode is installed for "+en.AgentUser+" but does not hold: "+strings.Join(en.Reasons, "; "), ev,
-			"the agent account can reach root without a person's signed decision",
-			"Close each route listed (the fix is named with it), then check with `clawwarden enforce status` as root.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "enforced mode is installed for " + en.AgentUser + " but does not hold: " + strings.Join(en.Reasons, "; "), Evidence: ev,
+			Gap:        "the agent account can reach root without a person's signed decision",
+			Mitigation: "Close each route listed (the fix is named with it), then check with `clawwarden enforce status` as root."})
 		return
 	}
 	u := e.o.User
@@ -459,7 +470,7 @@ func (e *evaluator) privilegeBoundary() {
 	if len(fixes) > 0 {
 		mit += " Until then: " + strings.Join(fixes, "; ") + "."
 	}
-	e.set(id, status, risk, obs, strings.Join(ev, "; "), gap, mit)
+	e.set(id, outcome{Status: status, Risk: risk, Observed: obs, Evidence: strings.Join(ev, "; "), Gap: gap, Mitigation: mit})
 }
 
 // touchModules are PAM modules that need a person's touch or fingerprint.
@@ -595,19 +606,19 @@ func (e *evaluator) auditLogging() {
 	ev := fmt.Sprintf("%s: %s", ch.File, ch.Detail)
 	switch ch.Status {
 	case "ok":
-		e.set(id, StatusCompliant, RiskLow, fmt.Sprintf("the audit chain verifies (%d records, head %s)", ch.Records, short(ch.Head)), ev, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: fmt.Sprintf("the audit chain verifies (%d records, head %s)", ch.Records, short(ch.Head)), Evidence: ev})
 	case "missing":
-		e.set(id, StatusPartial, RiskMedium, "no privileged action has been audited yet", ev,
-			"no audit trail exists to review",
-			"Route privileged commands through `clawwarden exec` (or install the shim with `clawwarden hook install`) so they are logged to "+ch.File+".")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: "no privileged action has been audited yet", Evidence: ev,
+			Gap:        "no audit trail exists to review",
+			Mitigation: "Route privileged commands through `clawwarden exec` (or install the shim with `clawwarden hook install`) so they are logged to " + ch.File + "."})
 	case "broken":
-		e.set(id, StatusViolation, RiskHigh, "the audit chain does not verify", ev,
-			"audit records were altered, inserted, removed or torn: the trail cannot be trusted",
-			"Run `clawwarden audit verify` to see the first broken record, investigate who changed "+ch.File+", then move it and its head file ("+ch.File+".head) aside so a new chain starts.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "the audit chain does not verify", Evidence: ev,
+			Gap:        "audit records were altered, inserted, removed or torn: the trail cannot be trusted",
+			Mitigation: "Run `clawwarden audit verify` to see the first broken record, investigate who changed " + ch.File + ", then move it and its head file (" + ch.File + ".head) aside so a new chain starts."})
 	default:
-		e.set(id, StatusViolation, RiskHigh, "the audit log cannot be read safely", ev,
-			"the log is unsafe (symlink, foreign owner, writable by others) or unreadable",
-			"Fix ownership and mode of "+ch.File+" (`chmod 600`, owned by the agent's user), then run `clawwarden audit verify`.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "the audit log cannot be read safely", Evidence: ev,
+			Gap:        "the log is unsafe (symlink, foreign owner, writable by others) or unreadable",
+			Mitigation: "Fix ownership and mode of " + ch.File + " (`chmod 600`, owned by the agent's user), then run `clawwarden audit verify`."})
 	}
 }
 
@@ -643,13 +654,13 @@ func (e *evaluator) fromReport(id, file, generatedAt, status, scanCmd string, ti
 		at, err := time.Parse(time.RFC3339, generatedAt)
 		switch {
 		case err != nil:
-			e.set(id, StatusPartial, RiskLow, "nothing flagged, but the scan has no valid time", ev,
-				"the evidence cannot be dated", "Run `"+scanCmd+"` again.")
+			e.set(id, outcome{Status: StatusPartial, Risk: RiskLow, Observed: "nothing flagged, but the scan has no valid time", Evidence: ev,
+				Gap: "the evidence cannot be dated", Mitigation: "Run `" + scanCmd + "` again."})
 		case e.o.Now.Sub(at) > maxReportAge:
-			e.set(id, StatusPartial, RiskLow, fmt.Sprintf("nothing flagged, but the latest scan is %d hours old", int(e.o.Now.Sub(at).Hours())), ev,
-				"the evidence is stale: exposure may have changed since", "Run `"+scanCmd+"` (or schedule `clawwarden cycle`) and assess again.")
+			e.set(id, outcome{Status: StatusPartial, Risk: RiskLow, Observed: fmt.Sprintf("nothing flagged, but the latest scan is %d hours old", int(e.o.Now.Sub(at).Hours())), Evidence: ev,
+				Gap: "the evidence is stale: exposure may have changed since", Mitigation: "Run `" + scanCmd + "` (or schedule `clawwarden cycle`) and assess again."})
 		default:
-			e.set(id, StatusCompliant, RiskLow, "nothing flagged in the latest scan", ev, "", "")
+			e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "nothing flagged in the latest scan", Evidence: ev})
 		}
 		return
 	}
@@ -664,18 +675,18 @@ func (e *evaluator) fromReport(id, file, generatedAt, status, scanCmd string, ti
 	if len(mitigations) > 0 {
 		mit = mitigations[0] + " (first finding; see " + file + " for the others)"
 	}
-	e.set(id, status, worstRisk(risks), fmt.Sprintf("%d finding(s) in the latest scan", len(titles)),
-		ev+": "+strings.Join(shown, "; "), "flagged network exposure not covered by the approved baseline or allowlist", mit)
+	e.set(id, outcome{Status: status, Risk: worstRisk(risks), Observed: fmt.Sprintf("%d finding(s) in the latest scan", len(titles)),
+		Evidence: ev + ": " + strings.Join(shown, "; "), Gap: "flagged network exposure not covered by the approved baseline or allowlist", Mitigation: mit})
 }
 
 func (e *evaluator) reportMissing(id string, err error, file, scanCmd string) {
 	if errors.Is(err, fs.ErrNotExist) {
-		e.set(id, StatusNotAssessed, RiskMedium, "no scan report", file+" does not exist",
-			"no evidence of what is on the network", "Run `"+scanCmd+"` (or `clawwarden cycle`) and assess again.")
+		e.set(id, outcome{Status: StatusNotAssessed, Risk: RiskMedium, Observed: "no scan report", Evidence: file + " does not exist",
+			Gap: "no evidence of what is on the network", Mitigation: "Run `" + scanCmd + "` (or `clawwarden cycle`) and assess again."})
 		return
 	}
-	e.set(id, StatusNotAssessed, RiskMedium, "the scan report cannot be read", err.Error(),
-		"no usable evidence", "Fix or remove "+file+", then run `"+scanCmd+"` again.")
+	e.set(id, outcome{Status: StatusNotAssessed, Risk: RiskMedium, Observed: "the scan report cannot be read", Evidence: err.Error(),
+		Gap: "no usable evidence", Mitigation: "Fix or remove " + file + ", then run `" + scanCmd + "` again."})
 }
 
 func (e *evaluator) portChecks() {
@@ -692,10 +703,10 @@ func (e *evaluator) portChecks() {
 			}
 		}
 		if id == ports.CheckApproved && e.portsRep.BaselineMissing {
-			e.set(id, StatusViolation, worstRisk(append(risks, RiskMedium)), "no approved port baseline exists",
-				fmt.Sprintf("%s: baseline_missing; %d listeners", file, e.portsRep.Summary.Listeners),
-				"every listener is unapproved: there is nothing to compare exposure against",
-				"Create a baseline with `clawwarden ports baseline`, review and prune "+e.portsRep.ApprovedFile+", then run `clawwarden ports`.")
+			e.set(id, outcome{Status: StatusViolation, Risk: worstRisk(append(risks, RiskMedium)), Observed: "no approved port baseline exists",
+				Evidence:   fmt.Sprintf("%s: baseline_missing; %d listeners", file, e.portsRep.Summary.Listeners),
+				Gap:        "every listener is unapproved: there is nothing to compare exposure against",
+				Mitigation: "Create a baseline with `clawwarden ports baseline`, review and prune " + e.portsRep.ApprovedFile + ", then run `clawwarden ports`."})
 			continue
 		}
 		e.fromReport(id, file, e.portsRep.GeneratedAt, e.portsRep.Summary.Checks[id], "clawwarden ports", titles, risks, mits)
@@ -708,19 +719,19 @@ func (e *evaluator) egressChecks() {
 	rules, err := egress.LoadAllowlist(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		e.set(cfgID, StatusViolation, RiskMedium, "no egress allowlist", path+" does not exist",
-			"outbound destinations cannot be judged: every connection is flagged",
-			"Create "+path+` with the destinations agents need, e.g. [{"protocol":"tcp","host":"api.openai.com","port":443}], then run `+"`clawwarden egress`.")
+		e.set(cfgID, outcome{Status: StatusViolation, Risk: RiskMedium, Observed: "no egress allowlist", Evidence: path + " does not exist",
+			Gap:        "outbound destinations cannot be judged: every connection is flagged",
+			Mitigation: "Create " + path + ` with the destinations agents need, e.g. [{"protocol":"tcp","host":"api.openai.com","port":443}], then run ` + "`clawwarden egress`."})
 	case err != nil:
 		e.inputError(err)
-		e.set(cfgID, StatusViolation, RiskHigh, "the egress allowlist is unusable", err.Error(),
-			"a malformed or unsafe allowlist is not applied",
-			"Fix "+path+" (JSON array of {protocol, host|host_regex|cidr, port, command}; mode 0600, owned by you).")
+		e.set(cfgID, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "the egress allowlist is unusable", Evidence: err.Error(),
+			Gap:        "a malformed or unsafe allowlist is not applied",
+			Mitigation: "Fix " + path + " (JSON array of {protocol, host|host_regex|cidr, port, command}; mode 0600, owned by you)."})
 	case len(rules) == 0:
-		e.set(cfgID, StatusPartial, RiskLow, "the egress allowlist is empty", path+": 0 entries",
-			"no destination is allowed, so every outbound connection is flagged", "Add the destinations agents need to "+path+".")
+		e.set(cfgID, outcome{Status: StatusPartial, Risk: RiskLow, Observed: "the egress allowlist is empty", Evidence: path + ": 0 entries",
+			Gap: "no destination is allowed, so every outbound connection is flagged", Mitigation: "Add the destinations agents need to " + path + "."})
 	default:
-		e.set(cfgID, StatusCompliant, RiskLow, fmt.Sprintf("the egress allowlist has %d entries", len(rules)), path, "", "")
+		e.set(cfgID, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: fmt.Sprintf("the egress allowlist has %d entries", len(rules)), Evidence: path})
 	}
 	const id = egress.CheckID
 	file := filepath.Join(e.o.ReportsDir, egress.ReportFile)
@@ -741,13 +752,13 @@ func (e *evaluator) configUnknown(id string) bool {
 		return false
 	}
 	if errors.Is(e.cfgErr, fs.ErrNotExist) {
-		e.set(id, StatusNotAssessed, RiskMedium, "no OpenClaw configuration",
-			e.o.ConfigPath+" does not exist", "OpenClaw's settings cannot be checked",
-			"Point OPENCLAW_CONFIG_PATH (or OPENCLAW_STATE_DIR) at the gateway's openclaw.json and assess again.")
+		e.set(id, outcome{Status: StatusNotAssessed, Risk: RiskMedium, Observed: "no OpenClaw configuration",
+			Evidence: e.o.ConfigPath + " does not exist", Gap: "OpenClaw's settings cannot be checked",
+			Mitigation: "Point OPENCLAW_CONFIG_PATH (or OPENCLAW_STATE_DIR) at the gateway's openclaw.json and assess again."})
 		return true
 	}
-	e.set(id, StatusNotAssessed, RiskMedium, "the OpenClaw configuration cannot be read", e.cfgErr.Error(),
-		"OpenClaw's settings cannot be checked", "Fix "+e.o.ConfigPath+" (`openclaw doctor` validates it), then assess again.")
+	e.set(id, outcome{Status: StatusNotAssessed, Risk: RiskMedium, Observed: "the OpenClaw configuration cannot be read", Evidence: e.cfgErr.Error(),
+		Gap: "OpenClaw's settings cannot be checked", Mitigation: "Fix " + e.o.ConfigPath + " (`openclaw doctor` validates it), then assess again."})
 	return true
 }
 
@@ -782,17 +793,17 @@ func (e *evaluator) channelChecks() {
 	ev := fmt.Sprintf("%s: enabled channels: %s", e.cfg.Path, orNone(names))
 	switch {
 	case len(names) == 0:
-		e.set(allowID, StatusCompliant, RiskLow, "no chat channel is configured", ev, "", "")
+		e.set(allowID, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "no chat channel is configured", Evidence: ev})
 	case len(open) > 0:
-		e.set(allowID, StatusViolation, RiskHigh, "anyone can message the agent on "+strings.Join(open, "; "), ev,
-			"open DM or group policy or a \"*\" allowFrom lets strangers instruct the agent",
-			"In "+e.cfg.Path+" set channels.<channel>.dmPolicy to \"allowlist\" and groupPolicy to \"allowlist\", list trusted senders in allowFrom, and remove \"*\" (`openclaw config set channels.<channel>.dmPolicy allowlist`).")
+		e.set(allowID, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "anyone can message the agent on " + strings.Join(open, "; "), Evidence: ev,
+			Gap:        "open DM or group policy or a \"*\" allowFrom lets strangers instruct the agent",
+			Mitigation: "In " + e.cfg.Path + " set channels.<channel>.dmPolicy to \"allowlist\" and groupPolicy to \"allowlist\", list trusted senders in allowFrom, and remove \"*\" (`openclaw config set channels.<channel>.dmPolicy allowlist`)."})
 	case len(pairing) > 0:
-		e.set(allowID, StatusPartial, RiskLow, "unknown senders can request pairing on "+strings.Join(pairing, "; "), ev,
-			"pairing lets unknown senders ask the owner for access; an explicit allowlist does not",
-			"Set channels.<channel>.dmPolicy to \"allowlist\" with the trusted senders in allowFrom in "+e.cfg.Path+".")
+		e.set(allowID, outcome{Status: StatusPartial, Risk: RiskLow, Observed: "unknown senders can request pairing on " + strings.Join(pairing, "; "), Evidence: ev,
+			Gap:        "pairing lets unknown senders ask the owner for access; an explicit allowlist does not",
+			Mitigation: "Set channels.<channel>.dmPolicy to \"allowlist\" with the trusted senders in allowFrom in " + e.cfg.Path + "."})
 	default:
-		e.set(allowID, StatusCompliant, RiskLow, "every channel accepts only allowlisted senders", ev, "", "")
+		e.set(allowID, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "every channel accepts only allowlisted senders", Evidence: ev})
 	}
 	switch {
 	case len(noMention) > 0:
@@ -800,11 +811,11 @@ func (e *evaluator) channelChecks() {
 		if len(openGroups) > 0 {
 			status, risk = StatusViolation, RiskHigh
 		}
-		e.set(mentionID, status, risk, "mention gating is off for "+strings.Join(noMention, ", "), ev,
-			"the agent acts on every group message there, including injected instructions from any member",
-			"Set requireMention: true (or remove requireMention: false) for these groups in "+e.cfg.Path+".")
+		e.set(mentionID, outcome{Status: status, Risk: risk, Observed: "mention gating is off for " + strings.Join(noMention, ", "), Evidence: ev,
+			Gap:        "the agent acts on every group message there, including injected instructions from any member",
+			Mitigation: "Set requireMention: true (or remove requireMention: false) for these groups in " + e.cfg.Path + "."})
 	default:
-		e.set(mentionID, StatusCompliant, RiskLow, "group messages need a mention (OpenClaw's default; no group turns it off)", ev, "", "")
+		e.set(mentionID, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "group messages need a mention (OpenClaw's default; no group turns it off)", Evidence: ev})
 	}
 }
 
@@ -849,15 +860,15 @@ func (e *evaluator) gatewayLoopback() {
 		if e.cfg != nil && e.cfg.Auth().Mode == "none" {
 			risk = RiskCritical
 		}
-		e.set(id, StatusViolation, risk, "the running gateway listens beyond loopback: "+strings.Join(exposed, "; "),
-			strings.Join(exposed, "; ")+"; "+cfgSays+" (live socket scan)",
-			"the gateway's WebSocket and HTTP API are reachable from other hosts, whatever the configuration says",
-			mit+" If the gateway was started by hand with --bind or without a configuration file, restart it with --bind loopback.")
+		e.set(id, outcome{Status: StatusViolation, Risk: risk, Observed: "the running gateway listens beyond loopback: " + strings.Join(exposed, "; "),
+			Evidence:   strings.Join(exposed, "; ") + "; " + cfgSays + " (live socket scan)",
+			Gap:        "the gateway's WebSocket and HTTP API are reachable from other hosts, whatever the configuration says",
+			Mitigation: mit + " If the gateway was started by hand with --bind or without a configuration file, restart it with --bind loopback."})
 		return
 	}
 	if e.cfg == nil && len(live) > 0 && errors.Is(e.cfgErr, fs.ErrNotExist) {
-		e.set(id, StatusCompliant, RiskLow, "the running gateway listens on loopback only (no OpenClaw configuration to check its auth)",
-			strings.Join(live, "; ")+" (live socket scan); "+e.o.ConfigPath+" does not exist", "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "the running gateway listens on loopback only (no OpenClaw configuration to check its auth)",
+			Evidence: strings.Join(live, "; ") + " (live socket scan); " + e.o.ConfigPath + " does not exist"})
 		return
 	}
 	if e.configUnknown(id) {
@@ -900,17 +911,17 @@ func (e *evaluator) gatewayLoopback() {
 		if auth.Mode == "none" {
 			risk = RiskCritical
 		}
-		e.set(id, StatusViolation, risk, "the gateway binds "+bind+", not loopback", ev,
-			"the gateway's WebSocket and HTTP API are reachable from other hosts", mit)
+		e.set(id, outcome{Status: StatusViolation, Risk: risk, Observed: "the gateway binds " + bind + ", not loopback", Evidence: ev,
+			Gap: "the gateway's WebSocket and HTTP API are reachable from other hosts", Mitigation: mit})
 	case len(public) > 0:
-		e.set(id, StatusViolation, RiskHigh, "a process listens publicly on the gateway port: "+strings.Join(public, ", "), ev,
-			"the configuration says loopback, but the port is exposed", mit+" Check for an older gateway or a proxy on that port.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "a process listens publicly on the gateway port: " + strings.Join(public, ", "), Evidence: ev,
+			Gap: "the configuration says loopback, but the port is exposed", Mitigation: mit + " Check for an older gateway or a proxy on that port."})
 	case auth.Mode == "none" || (auth.Mode != "trusted-proxy" && !auth.HasToken && !auth.HasPassword):
-		e.set(id, StatusPartial, RiskMedium, "the gateway is on loopback but openclaw.json configures no gateway auth secret", ev,
-			"any local process or user can drive the gateway",
-			"Set gateway.auth.mode to \"token\" with gateway.auth.token from a secret reference or ${OPENCLAW_GATEWAY_TOKEN} in "+e.cfg.Path+" (`openclaw configure` generates one).")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: "the gateway is on loopback but openclaw.json configures no gateway auth secret", Evidence: ev,
+			Gap:        "any local process or user can drive the gateway",
+			Mitigation: "Set gateway.auth.mode to \"token\" with gateway.auth.token from a secret reference or ${OPENCLAW_GATEWAY_TOKEN} in " + e.cfg.Path + " (`openclaw configure` generates one)."})
 	default:
-		e.set(id, StatusCompliant, RiskLow, "the gateway binds loopback only", ev, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "the gateway binds loopback only", Evidence: ev})
 	}
 }
 
@@ -925,8 +936,8 @@ func (e *evaluator) secretsPermissions() {
 	const id = "secrets_permissions_hardened"
 	state := e.o.Paths.StateDir
 	if _, err := os.Lstat(state); err != nil {
-		e.set(id, StatusNotAssessed, RiskMedium, "the OpenClaw state directory cannot be read", err.Error(),
-			"no evidence about file permissions", "Point OPENCLAW_STATE_DIR at the gateway's state directory and assess again.")
+		e.set(id, outcome{Status: StatusNotAssessed, Risk: RiskMedium, Observed: "the OpenClaw state directory cannot be read", Evidence: err.Error(),
+			Gap: "no evidence about file permissions", Mitigation: "Point OPENCLAW_STATE_DIR at the gateway's state directory and assess again."})
 		return
 	}
 	var loose, checked []string
@@ -957,15 +968,15 @@ func (e *evaluator) secretsPermissions() {
 	ev := fmt.Sprintf("checked %d paths under %s", len(checked), state)
 	switch {
 	case len(loose) > 0:
-		e.set(id, StatusViolation, RiskHigh, "OpenClaw files are readable by group or others: "+strings.Join(loose, ", "), ev,
-			"other local users can read tokens, credentials and session data",
-			"Run `chmod 700 "+state+"` and `chmod 600` on the files listed (or `openclaw security audit --fix`).")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "OpenClaw files are readable by group or others: " + strings.Join(loose, ", "), Evidence: ev,
+			Gap:        "other local users can read tokens, credentials and session data",
+			Mitigation: "Run `chmod 700 " + state + "` and `chmod 600` on the files listed (or `openclaw security audit --fix`)."})
 	case auth.Plaintext:
-		e.set(id, StatusPartial, RiskMedium, "gateway.auth holds a plaintext token or password in "+e.o.ConfigPath, ev+"; permissions are owner-only",
-			"the secret is stored in the config file itself and copied into backups",
-			"Move gateway.auth.token/password to a secret reference or ${OPENCLAW_GATEWAY_TOKEN} (`openclaw secrets`), then rotate it.")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: "gateway.auth holds a plaintext token or password in " + e.o.ConfigPath, Evidence: ev + "; permissions are owner-only",
+			Gap:        "the secret is stored in the config file itself and copied into backups",
+			Mitigation: "Move gateway.auth.token/password to a secret reference or ${OPENCLAW_GATEWAY_TOKEN} (`openclaw secrets`), then rotate it."})
 	default:
-		e.set(id, StatusCompliant, RiskLow, "OpenClaw state, config and credentials are owner-only", ev, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "OpenClaw state, config and credentials are owner-only", Evidence: ev})
 	}
 }
 
@@ -987,8 +998,8 @@ func (e *evaluator) runtimeHook() {
 			why = e.o.HookErr.Error()
 		}
 		e.inputError(e.o.HookErr)
-		e.set(id, StatusNotAssessed, RiskMedium, "the hook's state cannot be read", why,
-			"unknown whether the agent's sudo goes through the guard", "Run `clawwarden hook status` and fix what it reports.")
+		e.set(id, outcome{Status: StatusNotAssessed, Risk: RiskMedium, Observed: "the hook's state cannot be read", Evidence: why,
+			Gap: "unknown whether the agent's sudo goes through the guard", Mitigation: "Run `clawwarden hook status` and fix what it reports."})
 		return
 	}
 	var parts []string
@@ -1004,22 +1015,22 @@ func (e *evaluator) runtimeHook() {
 	sameUser := e.o.Enforced == nil || !e.o.Enforced.Enforced
 	switch {
 	case h.Effective:
-		e.set(id, StatusCompliant, RiskLow, "the sudo shim at "+h.Shim+" is first on the gateway's PATH", ev, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "the sudo shim at " + h.Shim + " is first on the gateway's PATH", Evidence: ev})
 	case h.Installed && sameUser && len(bypasses) > 0:
 		// Installed, but undone from where the agent can reach: the agent
 		// can run `openclaw config unset tools.exec.pathPrepend` or add an
 		// alias to ~/.bashrc. In enforced mode root is behind the helper,
 		// so this no longer matters for root.
-		e.set(id, StatusViolation, RiskHigh, "the hook is installed but the agent's sudo skips the shim", ev+"; "+strings.Join(bypasses, "; "),
-			"the agent's sudo reaches the real sudo, with no policy, approval of the exact command or audit; the agent itself can undo the hook this way",
-			"Run `"+orDefault(fix, "clawwarden hook install")+"` (see `clawwarden hook status`). The fix that holds against a hostile agent is enforced mode: `clawwarden enforce install`.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "the hook is installed but the agent's sudo skips the shim", Evidence: ev + "; " + strings.Join(bypasses, "; "),
+			Gap:        "the agent's sudo reaches the real sudo, with no policy, approval of the exact command or audit; the agent itself can undo the hook this way",
+			Mitigation: "Run `" + orDefault(fix, "clawwarden hook install") + "` (see `clawwarden hook status`). The fix that holds against a hostile agent is enforced mode: `clawwarden enforce install`."})
 	case h.Installed:
-		e.set(id, StatusPartial, RiskMedium, "the hook is installed but not effective", ev,
-			"the agent's sudo may bypass the guard", "Run `"+orDefault(fix, "clawwarden hook install")+"` (see `clawwarden hook status`).")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: "the hook is installed but not effective", Evidence: ev,
+			Gap: "the agent's sudo may bypass the guard", Mitigation: "Run `" + orDefault(fix, "clawwarden hook install") + "` (see `clawwarden hook status`)."})
 	default:
-		e.set(id, StatusViolation, RiskMedium, "the sudo shim is not installed", ev,
-			"the agent's sudo calls go straight to sudo, with no policy, approval of the exact command or audit",
-			"Run `clawwarden hook install` and restart the gateway.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskMedium, Observed: "the sudo shim is not installed", Evidence: ev,
+			Gap:        "the agent's sudo calls go straight to sudo, with no policy, approval of the exact command or audit",
+			Mitigation: "Run `clawwarden hook install` and restart the gateway."})
 	}
 }
 
@@ -1079,15 +1090,15 @@ func (e *evaluator) alternatePaths() {
 	ev := "found: " + orNone(found)
 	switch {
 	case len(nopass) > 0:
-		e.set(id, StatusViolation, RiskHigh, "doas lets "+e.o.User+" become root without a password", ev+"; "+strings.Join(nopass, "; "),
-			"an agent can use doas to bypass the guard and any approval",
-			"Remove `nopass` from these rules in /etc/doas.conf, or uninstall doas.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "doas lets " + e.o.User + " become root without a password", Evidence: ev + "; " + strings.Join(nopass, "; "),
+			Gap:        "an agent can use doas to bypass the guard and any approval",
+			Mitigation: "Remove `nopass` from these rules in /etc/doas.conf, or uninstall doas."})
 	case len(flagged) > 0:
-		e.set(id, StatusPartial, RiskMedium, "other privilege tools are installed: "+strings.Join(flagged, "; "), ev,
-			"these routes to root bypass the sudo shim, its policy and its audit log",
-			"Remove what is not needed (e.g. `apt-get remove pkexec`), or restrict it (polkit rules for pkexec, no rule for this user in /etc/doas.conf).")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: "other privilege tools are installed: " + strings.Join(flagged, "; "), Evidence: ev,
+			Gap:        "these routes to root bypass the sudo shim, its policy and its audit log",
+			Mitigation: "Remove what is not needed (e.g. `apt-get remove pkexec`), or restrict it (polkit rules for pkexec, no rule for this user in /etc/doas.conf)."})
 	default:
-		e.set(id, StatusCompliant, RiskLow, "no route to root other than sudo (and su, which needs the root password)", ev, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "no route to root other than sudo (and su, which needs the root password)", Evidence: ev})
 	}
 }
 
@@ -1123,8 +1134,8 @@ func (e *evaluator) backup() {
 	ev := "looked for *openclaw-backup.tar.gz (`openclaw backup create`) in " + strings.Join(dirs, ", ")
 	mit := "Run `openclaw backup create --verify` and schedule it (cron or a systemd timer); keep a copy off the host."
 	if newest == "" {
-		e.set(id, StatusViolation, RiskMedium, "no OpenClaw backup archive found", ev,
-			"config, credentials and sessions cannot be restored after loss or tampering", mit)
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskMedium, Observed: "no OpenClaw backup archive found", Evidence: ev,
+			Gap: "config, credentials and sessions cannot be restored after loss or tampering", Mitigation: mit})
 		return
 	}
 	age := e.o.Now.Sub(newestAt)
@@ -1132,11 +1143,11 @@ func (e *evaluator) backup() {
 	ev += fmt.Sprintf("; newest %s, %d day(s) old", newest, days)
 	switch {
 	case age <= 7*24*time.Hour:
-		e.set(id, StatusCompliant, RiskLow, fmt.Sprintf("the newest backup is %d day(s) old", days), ev, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: fmt.Sprintf("the newest backup is %d day(s) old", days), Evidence: ev})
 	case age <= 30*24*time.Hour:
-		e.set(id, StatusPartial, RiskLow, fmt.Sprintf("the newest backup is %d days old", days), ev, "backups are older than a week", mit)
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskLow, Observed: fmt.Sprintf("the newest backup is %d days old", days), Evidence: ev, Gap: "backups are older than a week", Mitigation: mit})
 	default:
-		e.set(id, StatusViolation, RiskMedium, fmt.Sprintf("the newest backup is %d days old", days), ev, "backups are older than 30 days", mit)
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskMedium, Observed: fmt.Sprintf("the newest backup is %d days old", days), Evidence: ev, Gap: "backups are older than 30 days", Mitigation: mit})
 	}
 }
 
@@ -1157,9 +1168,9 @@ func (e *evaluator) updates() {
 	aptDir := e.root("/etc/apt/apt.conf.d")
 	ents, err := os.ReadDir(aptDir)
 	if err != nil {
-		e.set(id, StatusNotAssessed, RiskMedium, "the host's update mechanism is unknown", "no "+aptDir+"; "+ocEv,
-			"no evidence that the host receives security updates",
-			"Enable automatic security updates with your distribution's tool and assess again.")
+		e.set(id, outcome{Status: StatusNotAssessed, Risk: RiskMedium, Observed: "the host's update mechanism is unknown", Evidence: "no " + aptDir + "; " + ocEv,
+			Gap:        "no evidence that the host receives security updates",
+			Mitigation: "Enable automatic security updates with your distribution's tool and assess again."})
 		return
 	}
 	hostOK, hostEv := false, "unattended-upgrades not enabled in "+aptDir
@@ -1178,17 +1189,17 @@ func (e *evaluator) updates() {
 	ev := hostEv + "; " + ocEv
 	switch {
 	case hostOK && ocOK:
-		e.set(id, StatusCompliant, RiskLow, "the host installs security updates and OpenClaw checks for updates", ev, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "the host installs security updates and OpenClaw checks for updates", Evidence: ev})
 	case hostOK || ocOK:
 		gap, mit := "OpenClaw does not check for updates", "Remove update.checkOnStart=false from "+e.o.ConfigPath+" and run `openclaw update` regularly."
 		if !hostOK {
 			gap, mit = "the host does not install security updates automatically", "`apt-get install unattended-upgrades` and `dpkg-reconfigure -plow unattended-upgrades`."
 		}
-		e.set(id, StatusPartial, RiskMedium, gap, ev, gap, mit)
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: gap, Evidence: ev, Gap: gap, Mitigation: mit})
 	default:
-		e.set(id, StatusViolation, RiskMedium, "neither the host nor OpenClaw is kept up to date", ev,
-			"known vulnerabilities stay unpatched",
-			"`apt-get install unattended-upgrades`; remove update.checkOnStart=false from "+e.o.ConfigPath+".")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskMedium, Observed: "neither the host nor OpenClaw is kept up to date", Evidence: ev,
+			Gap:        "known vulnerabilities stay unpatched",
+			Mitigation: "`apt-get install unattended-upgrades`; remove update.checkOnStart=false from " + e.o.ConfigPath + "."})
 	}
 }
 
@@ -1217,23 +1228,23 @@ func (e *evaluator) promptInjection() {
 	switch {
 	case err != nil:
 		e.inputError(err)
-		e.set(id, StatusViolation, RiskHigh, "the prompt policy is unusable", err.Error()+"; "+execEv,
-			"the guard refuses to run with a malformed prompt policy, and untrusted content is not handled as intended",
-			`Fix `+path+`: {"require_confirmation_for_untrusted": true}, mode 0600.`)
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "the prompt policy is unusable", Evidence: err.Error() + "; " + execEv,
+			Gap:        "the guard refuses to run with a malformed prompt policy, and untrusted content is not handled as intended",
+			Mitigation: `Fix ` + path + `: {"require_confirmation_for_untrusted": true}, mode 0600.`})
 	case found && !pp.RequireConfirmationForUntrusted:
-		e.set(id, StatusViolation, RiskHigh, "require_confirmation_for_untrusted is false", ev,
-			"a privileged command prompted by untrusted content (web pages, email, chat) can reuse earlier approvals",
-			`Set "require_confirmation_for_untrusted": true in `+path+`.`)
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "require_confirmation_for_untrusted is false", Evidence: ev,
+			Gap:        "a privileged command prompted by untrusted content (web pages, email, chat) can reuse earlier approvals",
+			Mitigation: `Set "require_confirmation_for_untrusted": true in ` + path + `.`})
 	case len(open) > 0:
-		e.set(id, StatusPartial, RiskMedium, "OpenClaw runs host commands without asking for agent(s) "+strings.Join(open, ", ")+" (exec security full, ask off)", ev,
-			"instructions injected through content the agent reads can run any unprivileged command; only sudo goes through the guard",
-			"Run `openclaw exec-policy preset cautious` (or set tools.exec.security to \"allowlist\" and tools.exec.ask to \"on-miss\"), see OpenClaw's docs/tools/exec-approvals.md.")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: "OpenClaw runs host commands without asking for agent(s) " + strings.Join(open, ", ") + " (exec security full, ask off)", Evidence: ev,
+			Gap:        "instructions injected through content the agent reads can run any unprivileged command; only sudo goes through the guard",
+			Mitigation: "Run `openclaw exec-policy preset cautious` (or set tools.exec.security to \"allowlist\" and tools.exec.ask to \"on-miss\"), see OpenClaw's docs/tools/exec-approvals.md."})
 	case !found:
-		e.set(id, StatusPartial, RiskLow, "no prompt policy file; the built-in default (confirm untrusted) applies", path+" does not exist; "+untrusted+"; "+execEv,
-			"the default is not recorded in a reviewed policy file",
-			`Create `+path+` with {"require_confirmation_for_untrusted": true} and have it reviewed.`)
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskLow, Observed: "no prompt policy file; the built-in default (confirm untrusted) applies", Evidence: path + " does not exist; " + untrusted + "; " + execEv,
+			Gap:        "the default is not recorded in a reviewed policy file",
+			Mitigation: `Create ` + path + ` with {"require_confirmation_for_untrusted": true} and have it reviewed.`})
 	default:
-		e.set(id, StatusCompliant, RiskLow, "untrusted content needs an extra CONFIRM before privileged commands", ev, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "untrusted content needs an extra CONFIRM before privileged commands", Evidence: ev})
 	}
 }
 
@@ -1247,15 +1258,15 @@ func (e *evaluator) commandPolicy() {
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		e.set(id, StatusPartial, RiskMedium, "no command policy; only the built-in rules apply", path+" does not exist; "+req,
-			"no reviewed allow/deny list narrows what may be approved",
-			`Create `+path+` ({"allow":[…],"deny":[…],"allow_exact":[[…]],"deny_exact":[[…]]}), have it reviewed, and set OPENCLAW_REQUIRE_POLICY_FILES=1 for the gateway.`)
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: "no command policy; only the built-in rules apply", Evidence: path + " does not exist; " + req,
+			Gap:        "no reviewed allow/deny list narrows what may be approved",
+			Mitigation: `Create ` + path + ` ({"allow":[…],"deny":[…],"allow_exact":[[…]],"deny_exact":[[…]]}), have it reviewed, and set OPENCLAW_REQUIRE_POLICY_FILES=1 for the gateway.`})
 		return
 	case err != nil:
 		e.inputError(err)
-		e.set(id, StatusViolation, RiskHigh, "the command policy is unusable", err.Error(),
-			"the guard refuses every privileged command while the policy is malformed or unsafe",
-			"Fix "+path+" (`clawwarden policy check --file "+path+" -- true` shows the error).")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "the command policy is unusable", Evidence: err.Error(),
+			Gap:        "the guard refuses every privileged command while the policy is malformed or unsafe",
+			Mitigation: "Fix " + path + " (`clawwarden policy check --file " + path + " -- true` shows the error)."})
 		return
 	}
 	// policy.Load validated the file; count its rules for the evidence.
@@ -1270,11 +1281,11 @@ func (e *evaluator) commandPolicy() {
 	}
 	ev := path + ": " + strings.Join(parts, ", ") + "; " + req
 	if n == 0 {
-		e.set(id, StatusPartial, RiskLow, "the command policy has no rules", ev,
-			"only the built-in rules apply", "Add allow/deny rules for the commands agents need to "+path+".")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskLow, Observed: "the command policy has no rules", Evidence: ev,
+			Gap: "only the built-in rules apply", Mitigation: "Add allow/deny rules for the commands agents need to " + path + "."})
 		return
 	}
-	e.set(id, StatusCompliant, RiskLow, fmt.Sprintf("a command policy with %d rules applies", n), ev, "", "")
+	e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: fmt.Sprintf("a command policy with %d rules applies", n), Evidence: ev})
 }
 
 func (e *evaluator) sessionBoundary() {
@@ -1291,15 +1302,15 @@ func (e *evaluator) sessionBoundary() {
 		ev += "; no session state at " + path
 	case err != nil:
 		e.inputError(err)
-		e.set(id, StatusViolation, RiskHigh, "the session state is unsafe or unreadable", err.Error(),
-			"approvals cannot be trusted", "Run `clawwarden session drop` (it moves a corrupt state aside).")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "the session state is unsafe or unreadable", Evidence: err.Error(),
+			Gap: "approvals cannot be trusted", Mitigation: "Run `clawwarden session drop` (it moves a corrupt state aside)."})
 		return
 	default:
 		st, err = session.Parse(data, path)
 		if err != nil {
 			e.inputError(err)
-			e.set(id, StatusViolation, RiskHigh, "the session state is corrupt", err.Error(),
-				"approvals cannot be trusted", "Run `clawwarden session drop` (it moves a corrupt state aside).")
+			e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "the session state is corrupt", Evidence: err.Error(),
+				Gap: "approvals cannot be trusted", Mitigation: "Run `clawwarden session drop` (it moves a corrupt state aside)."})
 			return
 		}
 		ev += fmt.Sprintf("; %s: %d approval(s) held", path, len(st.Approvals))
@@ -1312,17 +1323,17 @@ func (e *evaluator) sessionBoundary() {
 	}
 	switch {
 	case len(st.Approvals) > 0 && st.Expired(e.o.Now):
-		e.set(id, StatusPartial, RiskMedium, fmt.Sprintf("%d approval(s) past the 30-minute idle limit are still stored", len(st.Approvals)), ev,
-			"they are refused when used, but should have been dropped", "Run `clawwarden session drop`.")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: fmt.Sprintf("%d approval(s) past the 30-minute idle limit are still stored", len(st.Approvals)), Evidence: ev,
+			Gap: "they are refused when used, but should have been dropped", Mitigation: "Run `clawwarden session drop`."})
 	case !e.o.Env.RequireSessionID:
-		e.set(id, StatusPartial, RiskLow, "approvals are not required to carry a task session id", ev,
-			"an approval given for one task can be reused by another task of the same agent within the idle window",
-			"Set OPENCLAW_REQUIRE_SESSION_ID=1 in the gateway's environment and pass OPENCLAW_TASK_SESSION_ID per task.")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskLow, Observed: "approvals are not required to carry a task session id", Evidence: ev,
+			Gap:        "an approval given for one task can be reused by another task of the same agent within the idle window",
+			Mitigation: "Set OPENCLAW_REQUIRE_SESSION_ID=1 in the gateway's environment and pass OPENCLAW_TASK_SESSION_ID per task."})
 	case unscoped > 0:
-		e.set(id, StatusPartial, RiskLow, fmt.Sprintf("%d stored approval(s) have no session id", unscoped), ev,
-			"approvals from before the requirement are not scoped", "Run `clawwarden session drop`.")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskLow, Observed: fmt.Sprintf("%d stored approval(s) have no session id", unscoped), Evidence: ev,
+			Gap: "approvals from before the requirement are not scoped", Mitigation: "Run `clawwarden session drop`."})
 	default:
-		e.set(id, StatusCompliant, RiskLow, "approvals are bound to a task session id", ev, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "approvals are bound to a task session id", Evidence: ev})
 	}
 }
 
@@ -1332,11 +1343,11 @@ func (e *evaluator) multiFactor() {
 		ev := fmt.Sprintf("enforced mode: %d approver key(s) in /etc/clawwarden/allowed_signers, %d hardware-backed (sk-)", en.Keys, en.HardwareKeys)
 		switch {
 		case en.Keys > 0 && en.HardwareKeys == en.Keys:
-			e.set(id, StatusCompliant, RiskLow, "every approver signs with a hardware key that needs a touch", ev, "", "")
+			e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: "every approver signs with a hardware key that needs a touch", Evidence: ev})
 		default:
-			e.set(id, StatusPartial, RiskMedium, "approvers sign with SSH keys, not all of them hardware keys that need a touch", ev,
-				"a stolen key file, or an ssh-agent forwarded to a compromised host, can sign an approval",
-				"Register a FIDO key per approver (ssh-keygen -t ed25519-sk), or add keys with `ssh-add -c` so each signature asks; sign locally, not through a forwarded agent.")
+			e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: "approvers sign with SSH keys, not all of them hardware keys that need a touch", Evidence: ev,
+				Gap:        "a stolen key file, or an ssh-agent forwarded to a compromised host, can sign an approval",
+				Mitigation: "Register a FIDO key per approver (ssh-keygen -t ed25519-sk), or add keys with `ssh-add -c` so each signature asks; sign locally, not through a forwarded agent."})
 		}
 		return
 	}
@@ -1350,21 +1361,21 @@ func (e *evaluator) multiFactor() {
 	switch {
 	case err != nil:
 		e.inputError(err)
-		e.set(id, StatusViolation, RiskHigh, "the approval passphrase record is unusable", err.Error()+"; "+tokenEv,
-			"approvals that need the passphrase fail", "Set it again with `clawwarden approval set-passphrase`.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskHigh, Observed: "the approval passphrase record is unusable", Evidence: err.Error() + "; " + tokenEv,
+			Gap: "approvals that need the passphrase fail", Mitigation: "Set it again with `clawwarden approval set-passphrase`."})
 	case p != nil:
 		obs := "an approval passphrase is set (stored as a salted Argon2id-derived key)"
 		if token {
 			obs += "; the environment token is also set (weak on its own)"
 		}
-		e.set(id, StatusCompliant, RiskLow, obs, path+"; "+tokenEv, "", "")
+		e.set(id, outcome{Status: StatusCompliant, Risk: RiskLow, Observed: obs, Evidence: path + "; " + tokenEv})
 	case token:
-		e.set(id, StatusPartial, RiskMedium, "approval relies on OPENCLAW_APPROVAL_TOKEN only", path+" does not exist; "+tokenEv,
-			"the token lives in the agent's environment, so the agent can read and type it: it proves little",
-			"Run `clawwarden approval set-passphrase` on the person's own terminal; the passphrase is never stored in the agent's reach.")
+		e.set(id, outcome{Status: StatusPartial, Risk: RiskMedium, Observed: "approval relies on OPENCLAW_APPROVAL_TOKEN only", Evidence: path + " does not exist; " + tokenEv,
+			Gap:        "the token lives in the agent's environment, so the agent can read and type it: it proves little",
+			Mitigation: "Run `clawwarden approval set-passphrase` on the person's own terminal; the passphrase is never stored in the agent's reach."})
 	default:
-		e.set(id, StatusViolation, RiskMedium, "approval needs only a keypress on the terminal", path+" does not exist; "+tokenEv,
-			"no second factor: whoever controls the approving terminal approves",
-			"Run `clawwarden approval set-passphrase` on the person's own terminal.")
+		e.set(id, outcome{Status: StatusViolation, Risk: RiskMedium, Observed: "approval needs only a keypress on the terminal", Evidence: path + " does not exist; " + tokenEv,
+			Gap:        "no second factor: whoever controls the approving terminal approves",
+			Mitigation: "Run `clawwarden approval set-passphrase` on the person's own terminal."})
 	}
 }

@@ -30,7 +30,7 @@ func auditEnv(t *testing.T) string {
 func runAudit(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = Run(append([]string{"clawwarden"}, args...), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
+	code = Run(append([]string{"clawwarden"}, args...), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb, Env: os.Environ()})
 	return code, out.String(), errb.String()
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -19,11 +18,28 @@ import (
 	"github.com/clawwarden/clawwarden/internal/config"
 )
 
-// Stdio holds the three standard streams.
+// Stdio holds what a run of clawwarden sees of its process: the three
+// standard streams and the environment.
 type Stdio struct {
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
+	// Env is the environment as "KEY=value" entries, as os.Environ returns
+	// it; a later entry for the same key wins. main passes os.Environ();
+	// nil is an empty environment, so a test states every variable it
+	// means clawwarden to see.
+	Env []string
+}
+
+// lookupEnv returns a getenv function over env.
+func lookupEnv(env []string) func(string) string {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return func(key string) string { return m[key] }
 }
 
 // app is what every subcommand needs: streams, environment, locations and
@@ -51,7 +67,7 @@ func (a *app) printf(format string, args ...any) {
 // returns the exit status. Invoked under the name "sudo" or "sudoedit" it acts
 // as the shim.
 func Run(args []string, stdio Stdio) int {
-	a := &app{stdio: stdio, getenv: os.Getenv, now: time.Now}
+	a := &app{stdio: stdio, getenv: lookupEnv(stdio.Env), now: time.Now}
 	if testNow != nil {
 		a.now = testNow
 	}

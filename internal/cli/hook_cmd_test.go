@@ -28,7 +28,7 @@ func hookEnv(t *testing.T) string {
 func runCW(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = Run(append([]string{"clawwarden"}, args...), Stdio{In: strings.NewReader("y\n"), Out: &out, Err: &errb})
+	code = Run(append([]string{"clawwarden"}, args...), Stdio{In: strings.NewReader("y\n"), Out: &out, Err: &errb, Env: os.Environ()})
 	return code, out.String(), errb.String()
 }
 

@@ -35,7 +35,7 @@ func TestHelperProcess(t *testing.T) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	os.Exit(Run(append([]string{"clawwarden"}, args...), Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
+	os.Exit(Run(append([]string{"clawwarden"}, args...), Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Env: os.Environ()}))
 }
 
 // netEnv points clawwarden at an empty state directory and returns it.
@@ -51,7 +51,7 @@ func netEnv(t *testing.T) string {
 // runCLI runs clawwarden in-process.
 func runCLI(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = Run(append([]string{"clawwarden"}, args...), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
+	code = Run(append([]string{"clawwarden"}, args...), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb, Env: os.Environ()})
 	return code, out.String(), errb.String()
 }
 

@@ -91,6 +91,7 @@ import (
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/config"
+	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
@@ -157,7 +158,7 @@ func New(paths config.Paths, getenv func(string) string) (*Hook, error) {
 
 		SystemShellFiles: DefaultSystemShellFiles,
 	}
-	if oc, err := FindOpenClaw(); err == nil {
+	if oc, err := openclaw.FindCLI(); err == nil {
 		h.Config = oc
 		h.Plugins = oc
 	} else {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/config"
+	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
@@ -100,7 +101,7 @@ func (m *memConfig) Authored(context.Context) (json.RawMessage, error) {
 	return json.Marshal(m.doc)
 }
 
-func (m *memConfig) Set(_ context.Context, path string, value json.RawMessage, cond Expect) error {
+func (m *memConfig) Set(_ context.Context, path string, value json.RawMessage, cond openclaw.Expect) error {
 	cur, ok := m.lookup(path)
 	if cond.Absent && ok {
 		return errors.New("expectation failed: path is set")
@@ -430,7 +431,7 @@ func TestAgentOverridesAreUpdatedAndRestored(t *testing.T) {
 func TestInstallWithoutOpenClawCLI(t *testing.T) {
 	w := newWorld(t, "")
 	h := w.hook("linux")
-	h.Config, h.ConfigErr = nil, ErrNoOpenClaw
+	h.Config, h.ConfigErr = nil, openclaw.ErrNoCLI
 	r, err := h.Install(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -588,7 +589,7 @@ func TestSystemdDropIn(t *testing.T) {
 	w := newWorld(t, "")
 	unitFile := w.write(".config/systemd/user/openclaw-gateway.service", gatewayUnit, 0o644)
 	h := w.hook("linux")
-	h.Config, h.ConfigErr = nil, ErrNoOpenClaw // only the service layer
+	h.Config, h.ConfigErr = nil, openclaw.ErrNoCLI // only the service layer
 	r, err := h.Install(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -676,7 +677,7 @@ func TestLaunchAgentPlist(t *testing.T) {
 	file := w.installPlist("ai.openclaw.gateway.inline-env.plist")
 	orig, _ := os.ReadFile(file)
 	h := w.hook("darwin")
-	h.Config, h.ConfigErr = nil, ErrNoOpenClaw
+	h.Config, h.ConfigErr = nil, openclaw.ErrNoCLI
 
 	// Declined: nothing changes.
 	w.answer = false
@@ -758,7 +759,7 @@ func TestLaunchAgentEnvWrapper(t *testing.T) {
 	w.write(".openclaw/service-env/ai.openclaw.gateway.env", env, 0o600)
 	h := w.hook("darwin")
 	h.SkipConfirm = true
-	h.Config, h.ConfigErr = nil, ErrNoOpenClaw
+	h.Config, h.ConfigErr = nil, openclaw.ErrNoCLI
 	r, err := h.Install(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -791,7 +792,7 @@ func TestUninstallWithoutOpenClawKeepsRecord(t *testing.T) {
 	if _, err := h.Install(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h.Config, h.ConfigErr = nil, ErrNoOpenClaw
+	h.Config, h.ConfigErr = nil, openclaw.ErrNoCLI
 	r, err := h.Uninstall(context.Background())
 	if !errors.Is(err, ErrIncomplete) || !r.Has(LayerPathPrepend, Failed) {
 		t.Fatalf("uninstall: %v %+v", err, r.Steps)

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
@@ -46,19 +47,8 @@ var pluginConfigKeys = []string{"plugins.entries." + PluginID, "plugins.load", "
 // first. One that was absent before install and is left empty is removed.
 var pluginConfigParents = []string{"plugins.entries", "plugins"}
 
-// PluginInfo is what OpenClaw reports about an installed plugin.
-type PluginInfo struct {
-	ID        string
-	Status    string // "loaded", or "error" with Error saying why
-	Error     string
-	Enabled   bool
-	Activated bool
-	RootDir   string
-	Hooks     []string // typed hooks the plugin registered when loaded
-}
-
 // PluginManager installs, removes and inspects OpenClaw plugins.
-// [OpenClawCLI] implements it with `openclaw plugins`.
+// [openclaw.CLI] implements it with `openclaw plugins`.
 type PluginManager interface {
 	// InstallPlugin links the plugin folder dir into OpenClaw and enables it.
 	InstallPlugin(ctx context.Context, dir string) error
@@ -67,10 +57,10 @@ type PluginManager interface {
 	UninstallPlugin(ctx context.Context, id string) error
 	// FindPlugin reports the plugin as OpenClaw lists it, without loading
 	// its code (no Hooks); nil when OpenClaw does not know the id.
-	FindPlugin(ctx context.Context, id string) (*PluginInfo, error)
+	FindPlugin(ctx context.Context, id string) (*openclaw.PluginInfo, error)
 	// InspectPlugin loads the plugin as the gateway would and reports it,
 	// with the hooks it registered; nil when OpenClaw does not know the id.
-	InspectPlugin(ctx context.Context, id string) (*PluginInfo, error)
+	InspectPlugin(ctx context.Context, id string) (*openclaw.PluginInfo, error)
 }
 
 // PluginRecord is what install did for the plugin.
@@ -548,116 +538,4 @@ func (h *Hook) pluginStatus(ctx context.Context) LayerStatus {
 		l.State, l.Detail = StateOK, fmt.Sprintf("plugin %s from %s is loaded and active (hooks %s)", PluginID, dir, strings.Join(info.Hooks, ", "))
 	}
 	return l
-}
-
-// InstallPlugin implements [PluginManager]: `openclaw plugins install
-// --link --force --accept-capabilities DIR`. --force confirms a source
-// outside ClawHub; --accept-capabilities accepts the plugin's hooks, which
-// the person asked for by running `clawwarden hook install`.
-func (o *OpenClawCLI) InstallPlugin(ctx context.Context, dir string) error {
-	args := []string{"plugins", "install", "--link", "--force", "--accept-capabilities", dir}
-	out, errb, err := o.run(ctx, nil, args...)
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", o.describe(args), oneLine(errb, out), err)
-	}
-	if bytes.Contains(out, []byte("cancelled")) || bytes.Contains(errb, []byte("was not installed")) {
-		return fmt.Errorf("%s: %s", o.describe(args), oneLine(errb, out))
-	}
-	return nil
-}
-
-// UninstallPlugin implements [PluginManager]: `openclaw plugins uninstall
-// ID --force`.
-func (o *OpenClawCLI) UninstallPlugin(ctx context.Context, id string) error {
-	args := []string{"plugins", "uninstall", id, "--force"}
-	out, errb, err := o.run(ctx, nil, args...)
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", o.describe(args), oneLine(errb, out), err)
-	}
-	return nil
-}
-
-// FindPlugin implements [PluginManager] with `openclaw plugins list
-// --json`, which reads manifests and install records without loading any
-// plugin's code (seconds, where inspect takes tens of seconds).
-func (o *OpenClawCLI) FindPlugin(ctx context.Context, id string) (*PluginInfo, error) {
-	args := []string{"plugins", "list", "--json"}
-	out, errb, err := o.run(ctx, nil, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", o.describe(args), oneLine(errb, out), err)
-	}
-	return parseList(jsonBody(out), id)
-}
-
-// listedPlugin is one plugin in `openclaw plugins list --json` or in
-// the "plugin" of `openclaw plugins inspect --json`.
-type listedPlugin struct {
-	ID        string `json:"id"`
-	Status    string `json:"status"`
-	Error     string `json:"error"`
-	Enabled   bool   `json:"enabled"`
-	Activated bool   `json:"activated"`
-	RootDir   string `json:"rootDir"`
-}
-
-func (p *listedPlugin) info() *PluginInfo {
-	return &PluginInfo{ID: p.ID, Status: p.Status, Error: p.Error, Enabled: p.Enabled, Activated: p.Activated, RootDir: p.RootDir}
-}
-
-func parseList(body []byte, id string) (*PluginInfo, error) {
-	var v struct {
-		Plugins []listedPlugin `json:"plugins"`
-	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return nil, fmt.Errorf("openclaw plugins list: output is not JSON: %q", oneLine(body, nil))
-	}
-	for i := range v.Plugins {
-		if v.Plugins[i].ID == id {
-			return v.Plugins[i].info(), nil
-		}
-	}
-	return nil, nil
-}
-
-// inspectOutput is the part of `openclaw plugins inspect ID --runtime
-// --json` that status reads.
-type inspectOutput struct {
-	Plugin     *listedPlugin `json:"plugin"`
-	TypedHooks []struct {
-		Name string `json:"name"`
-	} `json:"typedHooks"`
-}
-
-// InspectPlugin implements [PluginManager] with `openclaw plugins inspect
-// ID --runtime --json`, which loads the plugin's code as the gateway does.
-func (o *OpenClawCLI) InspectPlugin(ctx context.Context, id string) (*PluginInfo, error) {
-	args := []string{"plugins", "inspect", id, "--runtime", "--json"}
-	out, errb, err := o.run(ctx, nil, args...)
-	if err != nil {
-		if pluginNotFound(errb, out) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("%s: %s: %w", o.describe(args), oneLine(errb, out), err)
-	}
-	return parseInspect(jsonBody(out))
-}
-
-func pluginNotFound(errb, out []byte) bool {
-	s := strings.ToLower(string(errb) + string(out))
-	return strings.Contains(s, "plugin not found")
-}
-
-func parseInspect(body []byte) (*PluginInfo, error) {
-	var v inspectOutput
-	if err := json.Unmarshal(body, &v); err != nil {
-		return nil, fmt.Errorf("openclaw plugins inspect: output is not JSON: %q", oneLine(body, nil))
-	}
-	if v.Plugin == nil {
-		return nil, nil
-	}
-	info := v.Plugin.info()
-	for _, hk := range v.TypedHooks {
-		info.Hooks = append(info.Hooks, hk.Name)
-	}
-	return info, nil
 }

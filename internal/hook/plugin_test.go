@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/clawwarden/clawwarden/internal/openclaw"
 )
 
 type pluginRule struct {
@@ -226,22 +228,6 @@ func TestPluginManifest(t *testing.T) {
 	}
 }
 
-func TestParseInspect(t *testing.T) {
-	b, err := os.ReadFile("testdata/plugins-inspect.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := parseInspect(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := &PluginInfo{ID: PluginID, Status: "loaded", Enabled: true, Activated: true,
-		RootDir: "/tmp/cwp/home/.openclaw/security/openclaw-plugin", Hooks: pluginHooks}
-	if !reflect.DeepEqual(info, want) {
-		t.Errorf("parseInspect = %+v, want %+v", info, want)
-	}
-}
-
 // fakePlugins is `openclaw plugins` on a memConfig, changing openclaw.json
 // as OpenClaw 2026.9.6 does: install adds the folder to plugins.load.paths
 // and enables the entry; uninstall removes both but leaves the entry as
@@ -271,7 +257,7 @@ func (f *fakePlugins) UninstallPlugin(context.Context, string) error {
 	return nil
 }
 
-func (f *fakePlugins) FindPlugin(ctx context.Context, id string) (*PluginInfo, error) {
+func (f *fakePlugins) FindPlugin(ctx context.Context, id string) (*openclaw.PluginInfo, error) {
 	info, err := f.InspectPlugin(ctx, id)
 	if info != nil {
 		info.Hooks = nil
@@ -279,11 +265,11 @@ func (f *fakePlugins) FindPlugin(ctx context.Context, id string) (*PluginInfo, e
 	return info, err
 }
 
-func (f *fakePlugins) InspectPlugin(context.Context, string) (*PluginInfo, error) {
+func (f *fakePlugins) InspectPlugin(context.Context, string) (*openclaw.PluginInfo, error) {
 	if f.dir == "" {
 		return nil, nil
 	}
-	info := &PluginInfo{ID: PluginID, Status: "loaded", Enabled: true, Activated: true, RootDir: f.dir, Hooks: pluginHooks}
+	info := &openclaw.PluginInfo{ID: PluginID, Status: "loaded", Enabled: true, Activated: true, RootDir: f.dir, Hooks: pluginHooks}
 	if f.loadErr != "" {
 		info.Status, info.Error, info.Hooks = "error", f.loadErr, nil
 	}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/clawwarden/clawwarden/internal/openclaw"
 )
 
 // prependSetHint is the command that sets a pathPrepend list by hand.
@@ -181,14 +183,14 @@ func viewOf(tv toolsView, toolsSet bool) listView {
 
 // expect is the condition for writing the list: only if it is still as
 // read. Without the authored value the write is unconditional.
-func (v listView) expect() Expect {
+func (v listView) expect() openclaw.Expect {
 	switch {
 	case !v.exact:
-		return Expect{}
+		return openclaw.Expect{}
 	case !v.set:
-		return Expect{Absent: true}
+		return openclaw.Expect{Absent: true}
 	}
-	return Expect{Value: v.raw}
+	return openclaw.Expect{Value: v.raw}
 }
 
 // readList reads the pathPrepend list under base.

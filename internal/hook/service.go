@@ -1,16 +1,16 @@
 package hook
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/clawwarden/clawwarden/internal/command"
 )
 
 // Service is the service manager that runs the OpenClaw gateway:
@@ -31,34 +31,29 @@ type Service interface {
 // serviceTimeout bounds every systemctl, launchctl and ps call.
 const serviceTimeout = 15 * time.Second
 
-func runTool(ctx context.Context, name string, args ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, serviceTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Run(); err != nil {
-		return out.Bytes(), fmt.Errorf("%s %s: %s: %w", name, strings.Join(args, " "), oneLine(errb.Bytes(), out.Bytes()), err)
-	}
-	return out.Bytes(), nil
+// runTool runs a service manager's command with r (nil: the real one) and
+// returns its standard output.
+func runTool(ctx context.Context, r command.Runner, name string, args ...string) ([]byte, error) {
+	out, err := command.Or(r).Run(ctx, command.Cmd{Name: name, Args: args, Timeout: serviceTimeout})
+	return out.Stdout, err
 }
 
 // Systemctl manages the gateway's systemd user unit with `systemctl --user`.
 type Systemctl struct {
-	Unit string // e.g. openclaw-gateway.service
+	Unit   string         // e.g. openclaw-gateway.service
+	Runner command.Runner // nil runs the real systemctl
 }
 
 // Reload implements [Service]: systemctl --user daemon-reload.
 func (s Systemctl) Reload(ctx context.Context) error {
-	_, err := runTool(ctx, "systemctl", "--user", "daemon-reload")
+	_, err := runTool(ctx, s.Runner, "systemctl", "--user", "daemon-reload")
 	return err
 }
 
 // StartedAt implements [Service] with the unit's ActiveState and
 // ActiveEnterTimestamp.
 func (s Systemctl) StartedAt(ctx context.Context) (time.Time, bool, error) {
-	out, err := runTool(ctx, "systemctl", "--user", "show", "--timestamp=unix", "-p", "ActiveState", "-p", "ActiveEnterTimestamp", "--", s.Unit)
+	out, err := runTool(ctx, s.Runner, "systemctl", "--user", "show", "--timestamp=unix", "-p", "ActiveState", "-p", "ActiveEnterTimestamp", "--", s.Unit)
 	if err != nil {
 		return time.Time{}, false, err
 	}
@@ -107,9 +102,10 @@ func (s Systemctl) RestartCommand() string {
 
 // Launchctl inspects the gateway's LaunchAgent with launchctl and ps.
 type Launchctl struct {
-	Label string // e.g. ai.openclaw.gateway
-	UID   int
-	Plist string // the LaunchAgent plist
+	Label  string // e.g. ai.openclaw.gateway
+	UID    int
+	Plist  string         // the LaunchAgent plist
+	Runner command.Runner // nil runs the real launchctl and ps
 }
 
 // Reload implements [Service]; launchd reads a plist only when the job is
@@ -121,7 +117,7 @@ var launchctlPID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustComp
 // StartedAt implements [Service]: the pid from `launchctl print`, then its
 // start time from `ps -o lstart=`.
 func (l Launchctl) StartedAt(ctx context.Context) (time.Time, bool, error) {
-	out, err := runTool(ctx, "launchctl", "print", l.target())
+	out, err := runTool(ctx, l.Runner, "launchctl", "print", l.target())
 	if err != nil {
 		return time.Time{}, false, err
 	}
@@ -129,7 +125,7 @@ func (l Launchctl) StartedAt(ctx context.Context) (time.Time, bool, error) {
 	if m == nil {
 		return time.Time{}, false, nil
 	}
-	ps, err := runTool(ctx, "ps", "-o", "lstart=", "-p", string(m[1]))
+	ps, err := runTool(ctx, l.Runner, "ps", "-o", "lstart=", "-p", string(m[1]))
 	if err != nil {
 		return time.Time{}, false, err
 	}

@@ -1,6 +1,8 @@
 package hook
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clawwarden/clawwarden/internal/command"
 )
 
 // pathValues are PATH values that need quoting or escaping in a unit file.
@@ -247,5 +251,47 @@ func TestParseLstart(t *testing.T) {
 	}
 	if _, err := parseLstart("yesterday"); err == nil {
 		t.Error("parseLstart accepted garbage")
+	}
+}
+
+// TestServiceCommands checks the argv the service managers run, answered
+// by a fake runner.
+func TestServiceCommands(t *testing.T) {
+	var calls []string
+	r := command.Func(func(_ context.Context, c command.Cmd) (command.Output, error) {
+		calls = append(calls, c.String())
+		switch c.Name {
+		case "systemctl":
+			return command.Output{Stdout: []byte("ActiveState=active\nActiveEnterTimestamp=@1764060240\n")}, nil
+		case "launchctl":
+			return command.Output{Stdout: []byte("gui/501/ai.openclaw.gateway = {\n\tpid = 4242\n}\n")}, nil
+		case "ps":
+			return command.Output{Stdout: []byte("Tue Nov  4 08:44:00 2025\n")}, nil
+		}
+		return command.Output{}, command.Fail(c, command.Output{}, errors.New("not here"))
+	})
+	ctx := t.Context()
+	s := Systemctl{Unit: "openclaw-gateway.service", Runner: r}
+	if err := s.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if at, ok, err := s.StartedAt(ctx); err != nil || !ok || !at.Equal(time.Unix(1764060240, 0)) {
+		t.Errorf("Systemctl.StartedAt = %v, %v, %v", at, ok, err)
+	}
+	l := Launchctl{Label: "ai.openclaw.gateway", UID: 501, Plist: "/Users/a b/x.plist", Runner: r}
+	if at, ok, err := l.StartedAt(ctx); err != nil || !ok || !at.Equal(time.Date(2025, 11, 4, 8, 44, 0, 0, time.Local)) {
+		t.Errorf("Launchctl.StartedAt = %v, %v, %v", at, ok, err)
+	}
+	want := []string{
+		"systemctl --user daemon-reload",
+		"systemctl --user show --timestamp=unix -p ActiveState -p ActiveEnterTimestamp -- openclaw-gateway.service",
+		"launchctl print gui/501/ai.openclaw.gateway",
+		"ps -o lstart= -p 4242",
+	}
+	if !slices.Equal(calls, want) {
+		t.Errorf("ran %q, want %q", calls, want)
+	}
+	if got, want := l.RestartCommand(), "launchctl bootout gui/501/ai.openclaw.gateway && launchctl bootstrap gui/501 '/Users/a b/x.plist'"; got != want {
+		t.Errorf("RestartCommand = %q, want %q", got, want)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
-	"strings"
 	"time"
 )
 
@@ -46,19 +44,10 @@ func ParseAudit(data []byte) (*AuditReport, error) {
 	return &r, nil
 }
 
-// RunAudit runs `exe security audit --json` with argv (never a shell) and
-// the given timeout, and parses its output. `openclaw security audit` exits
-// non-zero when it finds something; the output is still parsed then.
+// RunAudit runs `exe security audit --json` with the given timeout; see
+// [CLI.SecurityAudit].
 func RunAudit(ctx context.Context, exe string, timeout time.Duration) (*AuditReport, error) {
-	out, runErr := runJSON(ctx, exe, timeout, "security", "audit", "--json")
-	if out == nil {
-		return nil, runErr
-	}
-	r, err := ParseAudit(out)
-	if err != nil && runErr != nil {
-		return nil, runErr
-	}
-	return r, err
+	return (&CLI{Path: exe, Timeout: timeout}).SecurityAudit(ctx)
 }
 
 // ExecScope is the effective exec policy of one agent, as
@@ -99,32 +88,8 @@ func ParseApprovals(data []byte) ([]ExecScope, error) {
 	return out, nil
 }
 
-// RunApprovals runs `exe approvals get --json` and parses the effective
-// exec policy.
+// RunApprovals runs `exe approvals get --json` with the given timeout; see
+// [CLI.Approvals].
 func RunApprovals(ctx context.Context, exe string, timeout time.Duration) ([]ExecScope, error) {
-	out, runErr := runJSON(ctx, exe, timeout, "approvals", "get", "--json")
-	if runErr != nil {
-		return nil, runErr
-	}
-	return ParseApprovals(out)
-}
-
-// runJSON runs exe with args and returns its standard output; a nil output
-// comes with the reason.
-func runJSON(ctx context.Context, exe string, timeout time.Duration, args ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.WaitDelay = 5 * time.Second
-	err := cmd.Run()
-	name := "openclaw " + strings.Join(args[:len(args)-1], " ")
-	if ctx.Err() == context.DeadlineExceeded {
-		return nil, fmt.Errorf("%s timed out after %s", name, timeout)
-	}
-	if err != nil {
-		err = fmt.Errorf("%s: %s: %w", name, bytes.TrimSpace(errb.Bytes()), err)
-	}
-	return out.Bytes(), err
+	return (&CLI{Path: exe, Timeout: timeout}).Approvals(ctx)
 }

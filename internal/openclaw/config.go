@@ -1,6 +1,8 @@
-// Package openclaw reads what clawwarden needs to know about an OpenClaw
-// installation: its configuration file (openclaw.json, JSON5) and the
-// findings of `openclaw security audit --json`.
+// Package openclaw is clawwarden's one way to OpenClaw: it reads the
+// configuration file (openclaw.json, JSON5), recognises gateway processes,
+// and runs the openclaw command line ([CLI]) to read and write the config,
+// link the plugin, and collect `openclaw security audit` and `openclaw
+// approvals get`.
 //
 // # Configuration
 //

@@ -106,6 +106,10 @@ type Options struct {
 	// Run only records it in the audit log and returns it.
 	Refused error
 
+	// PolicyFile is the command policy to apply; empty means the one in
+	// Paths (`policy check --file` tries another).
+	PolicyFile string
+
 	Paths  config.Paths
 	Env    config.Env
 	Getenv func(string) string
@@ -126,6 +130,13 @@ func (o *Options) now() time.Time {
 		return o.Now()
 	}
 	return time.Now()
+}
+
+func (o *Options) policyFile() string {
+	if o.PolicyFile != "" {
+		return o.PolicyFile
+	}
+	return o.Paths.Security(config.CommandPolicyFile)
 }
 
 func (o *Options) defaults() {
@@ -225,7 +236,7 @@ func (r *run) guard(ctx context.Context) (int, error) {
 	if err := checkInput(o); err != nil {
 		return 0, err
 	}
-	if err := r.resolve(); err != nil {
+	if err := r.resolveSudo(); err != nil {
 		return 0, err
 	}
 	recs, untrusted, err := r.decide()
@@ -294,76 +305,136 @@ func checkInput(o *Options) error {
 	return nil
 }
 
-// resolve is step 1: the sudo binary, the command and its hash.
-func (r *run) resolve() error {
-	o := &r.o
+// resolveSudo is the first half of step 1: the sudo binary.
+func (r *run) resolveSudo() error {
 	var err error
-	if o.Sudo == "" {
-		r.sudo, err = sudo.Find(o.Env.RealSudo)
+	if r.o.Sudo == "" {
+		r.sudo, err = sudo.Find(r.o.Env.RealSudo)
 	} else {
-		r.sudo, err = o.Sudo, sudo.Check(o.Sudo)
+		r.sudo, err = r.o.Sudo, sudo.Check(r.o.Sudo)
 	}
-	if err != nil {
-		return err
-	}
-	if o.Edit {
-		for _, f := range o.Argv {
-			if !filepath.IsAbs(f) || filepath.Clean(f) != f {
-				return fmt.Errorf("%w: sudoedit through clawwarden needs clean absolute file paths, got %q", ErrInvalidCommand, f)
-			}
-		}
-		r.abs = slices.Clone(o.Argv)
-		return nil
-	}
-	abs, err := rootfile.Resolve(o.Argv[0])
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidCommand, err)
-	}
-	r.abs = append([]string{abs}, o.Argv[1:]...)
-	if r.sha, err = rootfile.Hash(abs); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidCommand, err)
-	}
-	return nil
+	return err
 }
 
-// decide is steps 2 to 4. It returns the audit records so far and whether
-// the untrusted-content confirmation applies.
+// decide is the rest of step 1 and steps 2 to 4, through [Check]. It
+// records the request and the policy's decision, and returns the audit
+// records so far and whether the untrusted-content confirmation applies.
 func (r *run) decide() ([]audit.Record, bool, error) {
-	o := &r.o
-	cmdPolicyPath := o.Paths.Security(config.CommandPolicyFile)
-	promptPolicyPath := o.Paths.Security(config.PromptPolicyFile)
-	pol, err := policy.Load(cmdPolicyPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		pol, err = nil, nil
-		if o.Env.RequirePolicyFiles {
-			return nil, false, fmt.Errorf("%w: %s is missing (create it, or run 'clawwarden init')", ErrPolicyFilesMissing, cmdPolicyPath)
-		}
-	}
-	if err != nil {
+	v, err := Check(r.o, r.cwd)
+	r.abs, r.sha, r.rule = v.Abs, v.SHA256, v.Decision.Rule
+	if !v.Decided {
 		return nil, false, err
 	}
+	request := audit.Record{Event: "request", Detail: "via " + r.o.Via + "; sudo " + r.sudo}
+	if !v.Decision.Allowed {
+		r.audit(request, audit.Record{Event: "policy", Decision: "deny", Rule: v.Decision.Rule, Detail: v.Decision.Reason})
+		r.finished = true
+		r.audit(audit.Record{Event: "refused", Decision: "refused", Rule: r.rule, Detail: v.Decision.Reason})
+		return nil, false, err
+	}
+	recs := []audit.Record{request, {Event: "policy", Decision: "allow", Rule: v.Decision.Rule}}
+	if err != nil {
+		r.audit(recs...)
+		return nil, false, err
+	}
+	return recs, v.Untrusted, nil
+}
+
+// Verdict is what steps 1 to 4 decided about a command, before anyone is
+// asked.
+type Verdict struct {
+	Abs    []string // argv with argv[0] resolved (for sudoedit, the files)
+	SHA256 string   // the resolved binary's SHA-256 (not for sudoedit)
+	// Decided is set once the policy step ran; Decision is its outcome.
+	Decided  bool
+	Decision policy.Decision
+	// PolicyFile is the command policy consulted; PolicyFileExists is false
+	// when only the built-in rules applied.
+	PolicyFile       string
+	PolicyFileExists bool
+	// Untrusted: the prompt policy asks for the untrusted-content
+	// confirmation (step 4).
+	Untrusted bool
+}
+
+// Check runs steps 1 to 4 for o in working directory cwd without asking
+// anyone, running anything or writing anything: the input check, the
+// command's resolution and hash, the policy files (required with
+// OPENCLAW_REQUIRE_POLICY_FILES=1), the policy decision (including the full
+// sudo command line for sudoedit and sudo options), the task session id
+// (OPENCLAW_REQUIRE_SESSION_ID=1) and the untrusted-content rule. It is the
+// one decision both [Run] and `clawwarden policy check` use. The error wraps
+// ErrNoCommand, ErrInvalidCommand, ErrPolicyFilesMissing, ErrPolicyBlock or
+// ErrSessionIDMissing, or is a malformed policy file's; the verdict holds
+// whatever was decided before it.
+func Check(o Options, cwd string) (Verdict, error) {
+	o.defaults()
+	v := Verdict{PolicyFile: o.policyFile()}
+	if err := checkInput(&o); err != nil {
+		return v, err
+	}
+	var err error
+	if v.Abs, v.SHA256, err = resolveCommand(o.Argv, o.Edit); err != nil {
+		return v, err
+	}
+	pol, exists, err := loadPolicy(v.PolicyFile)
+	if err != nil {
+		return v, err
+	}
+	v.PolicyFileExists = exists
+	if !exists && o.Env.RequirePolicyFiles {
+		return v, fmt.Errorf("%w: %s is missing (create it, or run 'clawwarden init')", ErrPolicyFilesMissing, v.PolicyFile)
+	}
+	promptPolicyPath := o.Paths.Security(config.PromptPolicyFile)
 	prompt, promptExists, err := policy.LoadPrompt(promptPolicyPath)
 	if err != nil {
-		return nil, false, err
+		return v, err
 	}
 	if !promptExists && o.Env.RequirePolicyFiles {
-		return nil, false, fmt.Errorf("%w: %s is missing (create it, or run 'clawwarden init')", ErrPolicyFilesMissing, promptPolicyPath)
+		return v, fmt.Errorf("%w: %s is missing (create it, or run 'clawwarden init')", ErrPolicyFilesMissing, promptPolicyPath)
 	}
-	request := audit.Record{Event: "request", Detail: "via " + o.Via + "; sudo " + r.sudo}
-	dec := Decide(pol, cmdPolicyPath, r.cwd, o.Argv, r.abs, o.Edit, o.NamedArgv)
-	r.rule = dec.Rule
-	if !dec.Allowed {
-		r.audit(request, audit.Record{Event: "policy", Decision: "deny", Rule: dec.Rule, Detail: dec.Reason})
-		r.finished = true
-		r.audit(audit.Record{Event: "refused", Decision: "refused", Rule: r.rule, Detail: dec.Reason})
-		return nil, false, fmt.Errorf("%w: %s (rule %s)", ErrPolicyBlock, dec.Reason, dec.Rule)
+	v.Decided, v.Decision = true, Decide(pol, v.PolicyFile, cwd, o.Argv, v.Abs, o.Edit, o.NamedArgv)
+	if !v.Decision.Allowed {
+		return v, fmt.Errorf("%w: %s (rule %s)", ErrPolicyBlock, v.Decision.Reason, v.Decision.Rule)
 	}
-	recs := []audit.Record{request, {Event: "policy", Decision: "allow", Rule: dec.Rule}}
+	v.Untrusted = o.Env.UntrustedSource && prompt.RequireConfirmationForUntrusted
 	if o.Env.RequireSessionID && o.SessionID == "" {
-		r.audit(recs...)
-		return nil, false, fmt.Errorf("%w: set OPENCLAW_TASK_SESSION_ID or pass --session-id", ErrSessionIDMissing)
+		return v, fmt.Errorf("%w: set OPENCLAW_TASK_SESSION_ID or pass --session-id", ErrSessionIDMissing)
 	}
-	return recs, o.Env.UntrustedSource && prompt.RequireConfirmationForUntrusted, nil
+	return v, nil
+}
+
+// loadPolicy reads the command policy; a missing file is a nil policy
+// (only the built-in rules apply).
+func loadPolicy(path string) (*policy.Policy, bool, error) {
+	pol, err := policy.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	return pol, err == nil, err
+}
+
+// resolveCommand is the command half of step 1: for sudoedit, clean
+// absolute file paths; otherwise argv[0] resolved to a file root can trust,
+// and its SHA-256.
+func resolveCommand(argv []string, edit bool) (abs []string, sha string, err error) {
+	if edit {
+		for _, f := range argv {
+			if !filepath.IsAbs(f) || filepath.Clean(f) != f {
+				return nil, "", fmt.Errorf("%w: sudoedit through clawwarden needs clean absolute file paths, got %q", ErrInvalidCommand, f)
+			}
+		}
+		return slices.Clone(argv), "", nil
+	}
+	p, err := rootfile.Resolve(argv[0])
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrInvalidCommand, err)
+	}
+	abs = append([]string{p}, argv[1:]...)
+	if sha, err = rootfile.Hash(p); err != nil {
+		return abs, "", fmt.Errorf("%w: %v", ErrInvalidCommand, err)
+	}
+	return abs, sha, nil
 }
 
 // Decide is the policy step, the one function both the guard and `policy

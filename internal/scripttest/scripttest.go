@@ -1,0 +1,255 @@
+// Package scripttest runs clawwarden's end-to-end testscript files
+// (testdata/script/*.txtar): it makes the test binary act as clawwarden
+// when the scripts run it, and adds the commands the scripts need beyond
+// testscript's own:
+//
+//	exits N prog [args...]   run prog and require exit status N
+//	asuser prog [args...]    run prog as the unprivileged test user
+//	                         (scripts/test-user); "asuser exits N prog" and
+//	                         "exits N asuser prog" combine the two
+//	listen tcp|udp ADDR [VAR]
+//	                         hold a listener on ADDR until the script ends
+//	                         and set VAR (default PORT) to its port
+//	userhome VAR             create an empty home owned by the test user,
+//	                         reachable by it, and set VAR to its path
+//
+// In exits and asuser, prog "clawwarden" is always the clawwarden under
+// test, whatever PATH the script has set. Scripts see $TESTPID (the process
+// that holds the listeners) and the conditions [root] and [testuser] (root,
+// sudo and the test user exist).
+//
+// It is imported only by tests.
+package scripttest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestUser is the unprivileged account scripts/test-user creates.
+const TestUser = "clawwarden-test"
+
+// Main runs the tests of m; when the test binary is started by a script as
+// clawwarden, it runs main instead, which returns the exit status. Call it
+// from TestMain.
+func Main(m testscript.TestingM, main func() int) {
+	testscript.Main(m, map[string]func(){
+		"clawwarden": func() { os.Exit(main()) },
+	})
+}
+
+// Run runs every script in dir as a parallel subtest.
+func Run(t *testing.T, dir string) {
+	t.Helper()
+	bin := binary(t)
+	testscript.Run(t, Params(dir, bin))
+}
+
+// Params returns the parameters for running the scripts in dir with bin as
+// the clawwarden under test.
+func Params(dir, bin string) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("TESTPID", strconv.Itoa(os.Getpid()))
+			return nil
+		},
+		Condition: condition,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":    func(ts *testscript.TestScript, neg bool, args []string) { run(ts, bin, neg, "exits", args) },
+			"asuser":   func(ts *testscript.TestScript, neg bool, args []string) { run(ts, bin, neg, "asuser", args) },
+			"listen":   cmdListen,
+			"userhome": cmdUserhome,
+		},
+	}
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// binary returns a copy of the test binary named clawwarden in a directory
+// every user can reach (the test user runs it too). It is removed when the
+// test ends.
+func binary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		self, err := os.Executable()
+		if err != nil {
+			binErr = err
+			return
+		}
+		data, err := os.ReadFile(self)
+		if err != nil {
+			binErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "clawwarden-script-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "clawwarden")
+		binErr = os.WriteFile(binPath, data, 0o755)
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(binPath)) })
+	return binPath
+}
+
+func condition(cond string) (bool, error) {
+	switch cond {
+	case "root":
+		return os.Geteuid() == 0, nil
+	case "testuser":
+		_, err := testUser()
+		return err == nil, nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
+}
+
+// testUser returns the test user, or why it cannot be used.
+func testUser() (*user.User, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("needs root")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		return nil, errors.New("needs setpriv (util-linux)")
+	}
+	u, err := user.Lookup(TestUser)
+	if err != nil {
+		return nil, fmt.Errorf("test user %s missing: run ./scripts/test-user setup as root", TestUser)
+	}
+	return u, nil
+}
+
+// run implements exits and asuser, which may prefix each other.
+func run(ts *testscript.TestScript, bin string, neg bool, name string, args []string) {
+	want := -1 // any non-zero status with !, else 0
+	var as *user.User
+	for {
+		switch name {
+		case "exits":
+			if neg {
+				ts.Fatalf("use exits N instead of ! exits")
+			}
+			if len(args) < 2 {
+				ts.Fatalf("usage: exits N prog [args...]")
+			}
+			n, err := strconv.Atoi(args[0])
+			if err != nil || n < 0 {
+				ts.Fatalf("exits: bad status %q", args[0])
+			}
+			want, args = n, args[1:]
+		case "asuser":
+			if len(args) < 1 {
+				ts.Fatalf("usage: asuser prog [args...]")
+			}
+			u, err := testUser()
+			if err != nil {
+				ts.Fatalf("asuser: %v (guard the script with [!testuser] skip)", err)
+			}
+			as = u
+		}
+		if args[0] != "exits" && args[0] != "asuser" {
+			break
+		}
+		name, args = args[0], args[1:]
+	}
+	prog, rest := args[0], args[1:]
+	if prog == "clawwarden" {
+		prog = bin
+	}
+	if as != nil {
+		setpriv, err := exec.LookPath("setpriv")
+		ts.Check(err)
+		rest = append([]string{"--reuid=" + as.Uid, "--regid=" + as.Gid, "--clear-groups", prog}, rest...)
+		prog = setpriv
+	}
+	err := ts.Exec(prog, rest...)
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[0], err)
+		}
+		code = ee.ExitCode()
+	}
+	switch {
+	case want >= 0 && code != want:
+		ts.Fatalf("%s: exit status %d, want %d", args[0], code, want)
+	case want < 0 && neg && code == 0:
+		ts.Fatalf("%s: unexpected success", args[0])
+	case want < 0 && !neg && code != 0:
+		ts.Fatalf("%s: exit status %d, want 0", args[0], code)
+	}
+}
+
+// cmdListen holds a listener until the script ends.
+func cmdListen(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: listen tcp|udp ADDR [VAR]")
+	}
+	name := "PORT"
+	if len(args) == 3 {
+		name = args[2]
+	}
+	var port int
+	switch args[0] {
+	case "tcp", "tcp4", "tcp6":
+		l, err := net.Listen(args[0], args[1])
+		ts.Check(err)
+		ts.Defer(func() { l.Close() })
+		port = l.Addr().(*net.TCPAddr).Port
+	case "udp", "udp4", "udp6":
+		c, err := net.ListenPacket(args[0], args[1])
+		ts.Check(err)
+		ts.Defer(func() { c.Close() })
+		port = c.LocalAddr().(*net.UDPAddr).Port
+	default:
+		ts.Fatalf("listen: unknown network %q", args[0])
+	}
+	ts.Setenv(name, strconv.Itoa(port))
+}
+
+// cmdUserhome creates a home directory for the test user.
+func cmdUserhome(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: userhome VAR")
+	}
+	u, err := testUser()
+	if err != nil {
+		ts.Fatalf("userhome: %v", err)
+	}
+	// The script's work directory is private to root: use one the test
+	// user can traverse.
+	base, err := os.MkdirTemp("", "clawwarden-script-home-")
+	ts.Check(err)
+	ts.Defer(func() { os.RemoveAll(base) })
+	ts.Check(os.Chmod(base, 0o755))
+	home := filepath.Join(base, "home")
+	ts.Check(os.Mkdir(home, 0o700))
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	ts.Check(os.Chown(home, uid, gid))
+	ts.Setenv(args[0], home)
+}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"howett.net/plist"
+	"github.com/clawwarden/clawwarden/internal/unitfile"
 )
 
 // launchdDefaultPATH is the PATH launchd gives an agent whose plist sets
@@ -47,32 +47,11 @@ type PlistEdit struct {
 	EnvWrapper string  // OpenClaw's generated environment file the job sources, if any
 }
 
-// decodePlist parses a property list of any format into a dictionary.
-func decodePlist(data []byte) (map[string]any, int, error) {
-	var doc map[string]any
-	format, err := plist.Unmarshal(data, &doc)
-	if err != nil {
-		return nil, 0, fmt.Errorf("parse plist: %w", err)
-	}
-	if doc == nil {
-		return nil, 0, errors.New("parse plist: the top level is not a dictionary")
-	}
-	return doc, format, nil
-}
-
-// encodePlist writes doc in format, indented like OpenClaw's own plists.
-func encodePlist(doc map[string]any, format int) ([]byte, error) {
-	if format == plist.BinaryFormat {
-		return plist.Marshal(doc, format)
-	}
-	return plist.MarshalIndent(doc, format, "  ")
-}
-
 // SetPlistPATH puts dir first on the PATH in the plist's
 // EnvironmentVariables, keeping every other key and value. When the plist
 // sets no PATH, the new one is dir followed by launchd's default.
 func SetPlistPATH(data []byte, dir string) (PlistEdit, error) {
-	doc, format, err := decodePlist(data)
+	doc, format, err := unitfile.DecodePlist(data)
 	if err != nil {
 		return PlistEdit{}, err
 	}
@@ -102,7 +81,7 @@ func SetPlistPATH(data []byte, dir string) (PlistEdit, error) {
 	}
 	env["PATH"] = e.NewPATH
 	doc["EnvironmentVariables"] = env
-	e.Data, err = encodePlist(doc, format)
+	e.Data, err = unitfile.EncodePlist(doc, format)
 	e.Changed = true
 	return e, err
 }
@@ -112,7 +91,7 @@ func SetPlistPATH(data []byte, dir string) (PlistEdit, error) {
 // old is nil, and the EnvironmentVariables dictionary with it when hadEnv is
 // false and it is left empty); otherwise only dir is taken out of PATH.
 func RestorePlistPATH(data []byte, dir, written string, old *string, hadEnv bool) ([]byte, bool, error) {
-	doc, format, err := decodePlist(data)
+	doc, format, err := unitfile.DecodePlist(data)
 	if err != nil {
 		return nil, false, err
 	}
@@ -139,14 +118,14 @@ func RestorePlistPATH(data []byte, dir, written string, old *string, hadEnv bool
 	if len(env) == 0 && !hadEnv {
 		delete(doc, "EnvironmentVariables")
 	}
-	out, err := encodePlist(doc, format)
+	out, err := unitfile.EncodePlist(doc, format)
 	return out, true, err
 }
 
 // PlistPATH returns EnvironmentVariables.PATH of a plist, and OpenClaw's
 // generated environment file when the job sources one.
 func PlistPATH(data []byte) (path string, set bool, envWrapper string, err error) {
-	doc, _, err := decodePlist(data)
+	doc, _, err := unitfile.DecodePlist(data)
 	if err != nil {
 		return "", false, "", err
 	}

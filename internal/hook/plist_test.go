@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"howett.net/plist"
+
+	"github.com/clawwarden/clawwarden/internal/unitfile"
 )
 
 func readFixture(t *testing.T, name string) []byte {
@@ -20,7 +22,7 @@ func readFixture(t *testing.T, name string) []byte {
 
 func decodeForTest(t *testing.T, data []byte) map[string]any {
 	t.Helper()
-	doc, _, err := decodePlist(data)
+	doc, _, err := unitfile.DecodePlist(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +65,7 @@ func TestPlistRoundTrip(t *testing.T) {
 				t.Fatalf("SetPlistPATH = changed %v, new %q, old %v, wrapper %q; want new %q, old %v, wrapper %q",
 					e.Changed, e.NewPATH, e.OldPATH, e.EnvWrapper, tt.newPATH, tt.oldPATH, tt.envWrapper)
 			}
-			doc, format, err := decodePlist(e.Data)
+			doc, format, err := unitfile.DecodePlist(e.Data)
 			if err != nil {
 				t.Fatal(err)
 			}

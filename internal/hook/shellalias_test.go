@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/clawwarden/clawwarden/internal/unitfile"
 )
 
 func TestFindSudoOverrides(t *testing.T) {
@@ -91,8 +93,8 @@ func TestDropInTurnsSnapshotsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	var env []string
-	for _, raw := range serviceSettings(string(b), "Environment") {
-		words, err := splitUnitWords(raw)
+	for _, raw := range unitfile.Values(string(b), "Service", "Environment") {
+		words, err := unitfile.SplitWords(raw)
 		if err != nil {
 			t.Fatal(err)
 		}

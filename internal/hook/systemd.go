@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"text/template"
-	"unicode/utf8"
+
+	"github.com/clawwarden/clawwarden/internal/unitfile"
 )
 
 // DropInName is the file name of clawwarden's drop-in in the gateway unit's
@@ -31,7 +31,7 @@ const dropInMarker = "# Written by clawwarden"
 const systemdDefaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 var dropInTemplate = template.Must(template.New("drop-in").Funcs(template.FuncMap{
-	"assignment": envAssignment,
+	"assignment": unitfile.Assignment,
 }).Parse(`# Written by clawwarden ("clawwarden hook install"): puts the sudo shim's
 # directory first on the OpenClaw gateway's PATH, so the agent's "sudo" is
 # clawwarden's approval-first shim, and turns off OpenClaw's exec shell
@@ -45,7 +45,7 @@ Environment={{assignment "OPENCLAW_EXEC_SHELL_SNAPSHOT" "0"}}
 
 // RenderDropIn returns the drop-in that sets the gateway's PATH to pathValue.
 func RenderDropIn(pathValue string) ([]byte, error) {
-	if err := checkUnitValue(pathValue); err != nil {
+	if err := unitfile.CheckValue(pathValue); err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
@@ -53,31 +53,6 @@ func RenderDropIn(pathValue string) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-// checkUnitValue refuses what cannot be written on one unit-file line.
-func checkUnitValue(v string) error {
-	if !utf8.ValidString(v) {
-		return fmt.Errorf("value %q is not valid UTF-8", v)
-	}
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("value %q contains a control character", v)
-		}
-	}
-	return nil
-}
-
-// envAssignment renders NAME=value as one Environment= word: in double
-// quotes, with backslash and double quote escaped C-style and % doubled
-// (systemd.syntax(7) "Quoting", systemd.unit(5) "Specifiers"), so spaces,
-// quotes and percent signs in the value arrive unchanged.
-func envAssignment(name, value string) string {
-	s := name + "=" + value
-	s = strings.ReplaceAll(s, "%", "%%")
-	s = strings.ReplaceAll(s, `\`, `\\`)
-	s = strings.ReplaceAll(s, `"`, `\"`)
-	return `"` + s + `"`
 }
 
 // unitName checks a systemd unit name taken from the environment.
@@ -132,194 +107,26 @@ func unitPATH(unitFile, home string) (string, bool, error) {
 	for _, n := range names {
 		files = append(files, filepath.Join(unitFile+".d", n))
 	}
-	var value string
-	var set bool
+	var values []string
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return "", false, err
 		}
-		for _, raw := range serviceSettings(string(data), "Environment") {
-			if strings.TrimSpace(raw) == "" { // Environment= resets the list
-				value, set = "", false
-				continue
-			}
-			words, err := splitUnitWords(raw)
-			if err != nil {
-				return "", false, fmt.Errorf("%s: Environment=%s: %w", f, raw, err)
-			}
-			for _, w := range words {
-				if v, ok := strings.CutPrefix(expandSpecifiers(w, home), "PATH="); ok {
-					value, set = v, true
-				}
-			}
+		vs := unitfile.Values(string(data), "Service", "Environment")
+		if _, _, err := unitfile.EnvValue(vs, "PATH", home); err != nil {
+			return "", false, fmt.Errorf("%s: %w", f, err)
 		}
+		values = append(values, vs...)
 	}
-	return value, set, nil
-}
-
-// serviceSettings returns the raw values of key in the [Service] section of
-// a unit file, in order, joining continuation lines.
-func serviceSettings(content, key string) []string {
-	var out []string
-	section := ""
-	var logical []string
-	cont := ""
-	for _, line := range strings.Split(content, "\n") {
-		line = strings.TrimRight(line, "\r")
-		trimmed := strings.TrimSpace(line)
-		if cont == "" && (strings.HasPrefix(trimmed, "#") || strings.HasPrefix(trimmed, ";")) {
-			continue
-		}
-		if strings.HasSuffix(line, `\`) {
-			cont += strings.TrimSuffix(line, `\`) + " "
-			continue
-		}
-		logical = append(logical, cont+line)
-		cont = ""
-	}
-	if cont != "" {
-		logical = append(logical, cont)
-	}
-	for _, l := range logical {
-		l = strings.TrimSpace(l)
-		if strings.HasPrefix(l, "[") && strings.HasSuffix(l, "]") {
-			section = l[1 : len(l)-1]
-			continue
-		}
-		k, v, ok := strings.Cut(l, "=")
-		if ok && section == "Service" && strings.TrimSpace(k) == key {
-			out = append(out, strings.TrimSpace(v))
-		}
-	}
-	return out
-}
-
-// splitUnitWords splits a unit-file value into words the way systemd does
-// for Environment=: whitespace separates words, single and double quotes
-// group, and C-style backslash escapes are decoded.
-func splitUnitWords(s string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	rs := []rune(s)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		switch {
-		case r == '\\':
-			if i+1 >= len(rs) {
-				return nil, errors.New("trailing backslash")
-			}
-			n, adv, err := unescape(rs[i+1:])
-			if err != nil {
-				return nil, err
-			}
-			cur.WriteString(n)
-			i += adv
-			inWord = true
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			cur.WriteRune(r)
-		case r == '"' || r == '\'':
-			quote = r
-			inWord = true
-		case r == ' ' || r == '\t':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if quote != 0 {
-		return nil, errors.New("unterminated quote")
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
-}
-
-// unescape decodes the C-style escape at the start of rs (after the
-// backslash) and returns it with the number of runes consumed.
-func unescape(rs []rune) (string, int, error) {
-	switch rs[0] {
-	case 'a':
-		return "\a", 1, nil
-	case 'b':
-		return "\b", 1, nil
-	case 'f':
-		return "\f", 1, nil
-	case 'n':
-		return "\n", 1, nil
-	case 'r':
-		return "\r", 1, nil
-	case 't':
-		return "\t", 1, nil
-	case 'v':
-		return "\v", 1, nil
-	case 's':
-		return " ", 1, nil
-	case '\\', '"', '\'':
-		return string(rs[0]), 1, nil
-	case 'x':
-		if len(rs) >= 3 {
-			if n, err := strconv.ParseUint(string(rs[1:3]), 16, 8); err == nil {
-				return string([]byte{byte(n)}), 3, nil
-			}
-		}
-	case '0', '1', '2', '3':
-		if len(rs) >= 3 {
-			if n, err := strconv.ParseUint(string(rs[0:3]), 8, 8); err == nil {
-				return string([]byte{byte(n)}), 3, nil
-			}
-		}
-	}
-	return "", 0, fmt.Errorf("unsupported escape \\%c", rs[0])
-}
-
-// expandSpecifiers resolves the specifiers a PATH value may use: %% and %h
-// (the user's home). Others are left as written.
-func expandSpecifiers(s, home string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+1 < len(s) {
-			switch s[i+1] {
-			case '%':
-				b.WriteByte('%')
-				i++
-				continue
-			case 'h':
-				b.WriteString(home)
-				i++
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return unitfile.EnvValue(values, "PATH", home)
 }
 
 // dropInPATH reads the PATH that a clawwarden drop-in sets.
 func dropInPATH(content, home string) (string, bool) {
-	vals := serviceSettings(content, "Environment")
-	var path string
-	var set bool
-	for _, raw := range vals {
-		words, err := splitUnitWords(raw)
-		if err != nil {
-			return "", false
-		}
-		for _, w := range words {
-			if v, ok := strings.CutPrefix(expandSpecifiers(w, home), "PATH="); ok {
-				path, set = v, true
-			}
-		}
+	path, set, err := unitfile.EnvValue(unitfile.Values(content, "Service", "Environment"), "PATH", home)
+	if err != nil {
+		return "", false
 	}
 	return path, set
 }

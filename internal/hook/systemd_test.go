@@ -169,29 +169,6 @@ func TestUnitPATH(t *testing.T) {
 	}
 }
 
-func TestSplitUnitWords(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    []string
-		wantErr bool
-	}{
-		{`A=1 B=2`, []string{"A=1", "B=2"}, false},
-		{`"A=1 2" 'B=3 4'`, []string{"A=1 2", "B=3 4"}, false},
-		{`"A=\"q\" \\ \x41"`, []string{`A="q" \ A`}, false},
-		{`A=a\sb`, []string{"A=a b"}, false},
-		{`  A=1   `, []string{"A=1"}, false},
-		{`"A=1`, nil, true},
-		{`A=1\`, nil, true},
-		{`A=\q`, nil, true},
-	}
-	for _, tt := range tests {
-		got, err := splitUnitWords(tt.in)
-		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
-			t.Errorf("splitUnitWords(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
 func TestSystemdUnitAndLaunchdLabel(t *testing.T) {
 	tests := []struct {
 		env       map[string]string

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/safefile"
+	"github.com/clawwarden/clawwarden/internal/unitfile"
 )
 
 // StateFile is the record of what install wrote, in the security directory.
@@ -244,7 +245,7 @@ func installCron(c Config, every time.Duration, r *Result) error {
 	}
 	r.State.Paths = []string{"crontab"}
 	r.State.CronLine = line
-	out, changed := SetCronLine(cur, line)
+	out, changed := unitfile.SetCronLine(cur, CronMarker, line)
 	if !changed {
 		return nil
 	}
@@ -301,7 +302,7 @@ func removeState(c Config, s *State) error {
 		if err != nil {
 			return err
 		}
-		out, changed := SetCronLine(cur, "")
+		out, changed := unitfile.SetCronLine(cur, CronMarker, "")
 		if changed {
 			return writeCrontab(c, out)
 		}
@@ -374,7 +375,7 @@ func GetStatus(c Config) (Status, error) {
 			st.Detail = err.Error()
 			break
 		}
-		line, ok := CronLineIn(cur)
+		line, ok := unitfile.CronLine(cur, CronMarker)
 		if !ok {
 			st.Installed = false
 			st.Detail = "the crontab line is missing: run 'clawwarden schedule install' again"
@@ -382,7 +383,7 @@ func GetStatus(c Config) (Status, error) {
 		}
 		f := strings.Fields(line)
 		if len(f) >= 5 {
-			if next, err := NextCron(strings.Join(f[:5], " "), c.Now()); err == nil {
+			if next, err := unitfile.NextCron(strings.Join(f[:5], " "), c.Now()); err == nil {
 				st.NextRun = next.Format(time.RFC3339)
 			}
 		}

@@ -27,25 +27,26 @@ import (
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/config"
+	"github.com/clawwarden/clawwarden/internal/finding"
 	"github.com/clawwarden/clawwarden/internal/hook"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
-	"github.com/clawwarden/clawwarden/internal/ports"
 )
 
-// Statuses of a [Check], worst last.
+// Statuses of a [Check], best first: the [finding.Status] values as
+// strings.
 const (
-	StatusCompliant   = "compliant"
-	StatusNotAssessed = "not_assessed"
-	StatusPartial     = "partial"
-	StatusViolation   = "violation"
+	StatusCompliant   = string(finding.Compliant)
+	StatusNotAssessed = string(finding.NotAssessed)
+	StatusPartial     = string(finding.Partial)
+	StatusViolation   = string(finding.Violation)
 )
 
-// Risks of a [Check].
+// Risks of a [Check], lowest first: the [finding.Risk] values as strings.
 const (
-	RiskLow      = "low"
-	RiskMedium   = "medium"
-	RiskHigh     = "high"
-	RiskCritical = "critical"
+	RiskLow      = string(finding.Low)
+	RiskMedium   = string(finding.Medium)
+	RiskHigh     = string(finding.High)
+	RiskCritical = string(finding.Critical)
 )
 
 // Report file names in the reports directory.
@@ -378,7 +379,7 @@ func finish(c *Check, now time.Time) {
 	if c.Risk == "" {
 		c.Risk = RiskMedium
 	}
-	c.DueDate = ports.DueDate(now, c.Risk)
+	c.DueDate = finding.DueDate(now, finding.Risk(c.Risk))
 }
 
 func summarize(checks []Check) Summary {

@@ -1,35 +1,10 @@
 package ports
 
-import "slices"
+import (
+	"slices"
 
-// Risk levels of findings, lowest first.
-const (
-	RiskLow      = "low"
-	RiskMedium   = "medium"
-	RiskHigh     = "high"
-	RiskCritical = "critical"
+	"github.com/clawwarden/clawwarden/internal/finding"
 )
-
-// riskRank orders risk levels.
-func riskRank(r string) int {
-	return slices.Index([]string{RiskLow, RiskMedium, RiskHigh, RiskCritical}, r)
-}
-
-// maxRisk returns the higher of two risk levels.
-func maxRisk(a, b string) string {
-	if riskRank(b) > riskRank(a) {
-		return b
-	}
-	return a
-}
-
-// lowerRisk returns the level below r, but not below low.
-func lowerRisk(r string) string {
-	if i := riskRank(r); i > 0 {
-		return []string{RiskLow, RiskMedium, RiskHigh, RiskCritical}[i-1]
-	}
-	return RiskLow
-}
 
 // Service is a cleartext or legacy service in the insecure catalog.
 type Service struct {
@@ -41,7 +16,7 @@ type Service struct {
 	Ports []uint16
 	// Risk is the risk of the service on a public bind; on loopback only it
 	// is one level lower.
-	Risk string
+	Risk finding.Risk
 	// Problem says what is insecure about it.
 	Problem string
 	// Alternative is the secure replacement.
@@ -54,37 +29,37 @@ type Service struct {
 
 // Catalog lists the insecure services clawwarden flags, by well-known port.
 var Catalog = []Service{
-	{Name: "ftp", Protocol: "tcp", Ports: []uint16{20, 21}, Risk: RiskHigh,
+	{Name: "ftp", Protocol: "tcp", Ports: []uint16{20, 21}, Risk: finding.High,
 		Problem: "FTP sends logins and files in cleartext", Alternative: "SFTP/SCP over SSH (port 22), or FTPS with TLS"},
-	{Name: "telnet", Protocol: "tcp", Ports: []uint16{23}, Risk: RiskCritical,
+	{Name: "telnet", Protocol: "tcp", Ports: []uint16{23}, Risk: finding.Critical,
 		Problem: "telnet sends the whole session, passwords included, in cleartext", Alternative: "SSH (port 22)"},
-	{Name: "smtp", Protocol: "tcp", Ports: []uint16{25}, Risk: RiskMedium,
+	{Name: "smtp", Protocol: "tcp", Ports: []uint16{25}, Risk: finding.Medium,
 		Problem: "SMTP on port 25 is cleartext unless STARTTLS is offered and required", Alternative: "enforce STARTTLS, or use submission with STARTTLS (587) / SMTPS (465) for clients"},
-	{Name: "tftp", Protocol: "udp", Ports: []uint16{69}, Risk: RiskHigh,
+	{Name: "tftp", Protocol: "udp", Ports: []uint16{69}, Risk: finding.High,
 		Problem: "TFTP has no authentication and no encryption", Alternative: "SFTP/SCP over SSH, or HTTPS for boot images"},
-	{Name: "http", Protocol: "tcp", Ports: []uint16{80, 8000, 8080}, Risk: RiskMedium,
+	{Name: "http", Protocol: "tcp", Ports: []uint16{80, 8000, 8080}, Risk: finding.Medium,
 		Problem: "HTTP carries requests, cookies and tokens in cleartext", Alternative: "HTTPS with TLS (443), redirecting HTTP to it"},
-	{Name: "pop3", Protocol: "tcp", Ports: []uint16{110}, Risk: RiskHigh,
+	{Name: "pop3", Protocol: "tcp", Ports: []uint16{110}, Risk: finding.High,
 		Problem: "POP3 sends mailbox passwords in cleartext", Alternative: "POP3S with TLS (995)"},
-	{Name: "imap", Protocol: "tcp", Ports: []uint16{143}, Risk: RiskHigh,
+	{Name: "imap", Protocol: "tcp", Ports: []uint16{143}, Risk: finding.High,
 		Problem: "IMAP sends mailbox passwords in cleartext unless STARTTLS is required", Alternative: "IMAPS with TLS (993)"},
-	{Name: "snmp", Protocol: "udp", Ports: []uint16{161, 162}, Risk: RiskHigh,
+	{Name: "snmp", Protocol: "udp", Ports: []uint16{161, 162}, Risk: finding.High,
 		Problem: "SNMP v1/v2c authenticates with a cleartext community string", Alternative: "SNMPv3 with authPriv (authentication and encryption)"},
-	{Name: "ldap", Protocol: "", Ports: []uint16{389}, Risk: RiskMedium,
+	{Name: "ldap", Protocol: "", Ports: []uint16{389}, Risk: finding.Medium,
 		Problem: "LDAP binds and directory data travel in cleartext unless StartTLS is required", Alternative: "LDAPS (636) or LDAP with required StartTLS"},
-	{Name: "rexec", Protocol: "tcp", Ports: []uint16{512}, Risk: RiskCritical,
+	{Name: "rexec", Protocol: "tcp", Ports: []uint16{512}, Risk: finding.Critical,
 		Problem: "rexec sends passwords in cleartext", Alternative: "SSH (port 22)"},
-	{Name: "rlogin", Protocol: "tcp", Ports: []uint16{513}, Risk: RiskCritical,
+	{Name: "rlogin", Protocol: "tcp", Ports: []uint16{513}, Risk: finding.Critical,
 		Problem: "rlogin trusts host names and sends sessions in cleartext", Alternative: "SSH (port 22)"},
-	{Name: "rsh", Protocol: "tcp", Ports: []uint16{514}, Risk: RiskCritical,
+	{Name: "rsh", Protocol: "tcp", Ports: []uint16{514}, Risk: finding.Critical,
 		Problem: "rsh trusts host names and sends sessions in cleartext", Alternative: "SSH (port 22)"},
-	{Name: "vnc", Protocol: "tcp", Ports: []uint16{5900, 5901, 5902, 5903}, Risk: RiskHigh,
+	{Name: "vnc", Protocol: "tcp", Ports: []uint16{5900, 5901, 5902, 5903}, Risk: finding.High,
 		Problem: "VNC uses weak (8-character DES) authentication and often no encryption", Alternative: "VNC bound to loopback and tunnelled over SSH, or a TLS-protected remote desktop"},
-	{Name: "redis", Protocol: "tcp", Ports: []uint16{6379}, Risk: RiskCritical, PublicOnly: true,
+	{Name: "redis", Protocol: "tcp", Ports: []uint16{6379}, Risk: finding.Critical, PublicOnly: true,
 		Problem: "Redis on a public address commonly runs without authentication or TLS", Alternative: "bind 127.0.0.1 with protected-mode yes, require ACL users/requirepass, and enable TLS if it must be remote"},
-	{Name: "memcached", Protocol: "", Ports: []uint16{11211}, Risk: RiskCritical, PublicOnly: true,
+	{Name: "memcached", Protocol: "", Ports: []uint16{11211}, Risk: finding.Critical, PublicOnly: true,
 		Problem: "memcached has no authentication by default and its UDP port amplifies DDoS attacks", Alternative: "bind 127.0.0.1 (-l 127.0.0.1), disable UDP (-U 0), and enable SASL if it must be remote"},
-	{Name: "mongodb", Protocol: "tcp", Ports: []uint16{27017}, Risk: RiskCritical, PublicOnly: true,
+	{Name: "mongodb", Protocol: "tcp", Ports: []uint16{27017}, Risk: finding.Critical, PublicOnly: true,
 		Problem: "MongoDB on a public address is often reachable without authentication", Alternative: "bindIp 127.0.0.1, security.authorization: enabled, and TLS for remote clients"},
 }
 

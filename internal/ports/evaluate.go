@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawwarden/clawwarden/internal/finding"
 	"github.com/clawwarden/clawwarden/internal/sockets"
 )
 
@@ -22,14 +24,6 @@ const GatewayPort = 18789
 const (
 	CheckApproved = "open_ports_approved"
 	CheckInsecure = "insecure_ports_remediated"
-)
-
-// Finding statuses.
-const (
-	StatusCompliant   = "compliant"
-	StatusPartial     = "partial"
-	StatusViolation   = "violation"
-	StatusNotAssessed = "not_assessed"
 )
 
 // Why a listener is flagged.
@@ -95,14 +89,7 @@ type Listener struct {
 // Finding is one flagged listener, in the output contract shared by every
 // clawwarden check.
 type Finding struct {
-	CheckID           string   `json:"check_id"`
-	Status            string   `json:"status"`
-	Risk              string   `json:"risk"`
-	Title             string   `json:"title"`
-	Evidence          string   `json:"evidence"`
-	Mitigation        string   `json:"mitigation"`
-	Owner             string   `json:"owner"`
-	DueDate           string   `json:"due_date"`
+	finding.Fields
 	Port              uint16   `json:"port"`
 	Protocol          string   `json:"protocol"`
 	BindAddress       string   `json:"bind_address"`
@@ -139,6 +126,40 @@ func Public(addr netip.Addr) bool { return !addr.Unmap().IsLoopback() }
 // returns the report. Listeners and findings keep the inventory's sorted
 // order, so the report is deterministic.
 func Evaluate(in Input) Report {
+	r := newReport(in)
+	ss := in.Inventory.Sockets
+	if !slices.IsSortedFunc(ss, sockets.Compare) {
+		ss = slices.Clone(ss)
+		sockets.Sort(ss)
+	}
+	e := newEvaluator(in, len(ss))
+	r.Listeners = make([]Listener, 0, len(ss))
+	r.Findings = make([]Finding, 0, len(ss))
+	for i := range ss {
+		s := &ss[i]
+		if !s.Listening() {
+			continue
+		}
+		r.Listeners = append(r.Listeners, Listener{})
+		r.Findings = append(r.Findings, Finding{})
+		l, f := &r.Listeners[len(r.Listeners)-1], &r.Findings[len(r.Findings)-1]
+		if !e.evaluate(s, l, f) {
+			r.Findings = r.Findings[:len(r.Findings)-1]
+			f = nil
+		}
+		r.Summary.add(s, l, f)
+	}
+	r.Summary.Status = string(finding.Compliant)
+	for _, st := range r.Summary.Checks {
+		if finding.Status(st).Worse(finding.Status(r.Summary.Status)) {
+			r.Summary.Status = st
+		}
+	}
+	return r
+}
+
+// newReport returns the report's header and an empty summary.
+func newReport(in Input) Report {
 	r := Report{
 		GeneratedAt:         in.Now.UTC().Format(time.RFC3339),
 		Host:                in.Host,
@@ -151,81 +172,52 @@ func Evaluate(in Input) Report {
 		Findings:            []Finding{},
 		Summary: Summary{
 			ByRisk: map[string]int{},
-			Checks: map[string]string{CheckApproved: StatusCompliant, CheckInsecure: StatusCompliant},
+			Checks: map[string]string{CheckApproved: string(finding.Compliant), CheckInsecure: string(finding.Compliant)},
 		},
 	}
 	if in.BaselineMissing {
 		r.Hint = "no approved baseline: run `clawwarden ports baseline`, then review and prune " + in.ApprovedFile
 	}
-	ss := in.Inventory.Sockets
-	if !slices.IsSortedFunc(ss, sockets.Compare) {
-		ss = slices.Clone(ss)
-		sockets.Sort(ss)
-	}
-	e := newEvaluator(in)
-	e.ints = make([]int, 0, 3*len(ss))
-	r.Listeners = make([]Listener, 0, len(ss))
-	r.Findings = make([]Finding, 0, len(ss))
-	for i := range ss {
-		s := &ss[i]
-		if !s.Listening() {
-			continue
-		}
-		r.Listeners = append(r.Listeners, Listener{})
-		r.Findings = append(r.Findings, Finding{})
-		l, f := &r.Listeners[len(r.Listeners)-1], &r.Findings[len(r.Findings)-1]
-		flagged := e.evaluate(s, l, f)
-		if !flagged {
-			r.Findings = r.Findings[:len(r.Findings)-1]
-		}
-		r.Summary.Listeners++
-		if l.Approved {
-			r.Summary.Approved++
-		}
-		if !s.Attributed() {
-			r.Summary.Unattributed++
-		}
-		if !flagged {
-			continue
-		}
-		r.Summary.Flagged++
-		r.Summary.ByRisk[f.Risk]++
-		for _, fl := range f.Flags {
-			switch fl {
-			case FlagUnapproved:
-				r.Summary.Unapproved++
-			case FlagInsecure:
-				r.Summary.Insecure++
-			case FlagPublic:
-				r.Summary.Public++
-			}
-		}
-		if worse(f.Status, r.Summary.Checks[f.CheckID]) {
-			r.Summary.Checks[f.CheckID] = f.Status
-		}
-	}
-	r.Summary.Status = StatusCompliant
-	for _, st := range r.Summary.Checks {
-		if worse(st, r.Summary.Status) {
-			r.Summary.Status = st
-		}
-	}
 	return r
 }
 
-// worse reports whether status a is worse than b.
-func worse(a, b string) bool {
-	rank := func(s string) int {
-		return slices.Index([]string{StatusCompliant, StatusNotAssessed, StatusPartial, StatusViolation}, s)
+// add counts the listener l of socket s and its finding f (nil when s is
+// not flagged).
+func (sum *Summary) add(s *sockets.Socket, l *Listener, f *Finding) {
+	sum.Listeners++
+	if l.Approved {
+		sum.Approved++
 	}
-	return rank(a) > rank(b)
+	if !s.Attributed() {
+		sum.Unattributed++
+	}
+	if f == nil {
+		return
+	}
+	sum.Flagged++
+	sum.ByRisk[f.Risk]++
+	for _, fl := range f.Flags {
+		switch fl {
+		case FlagUnapproved:
+			sum.Unapproved++
+		case FlagInsecure:
+			sum.Insecure++
+		case FlagPublic:
+			sum.Public++
+		}
+	}
+	if finding.Status(f.Status).Worse(finding.Status(sum.Checks[f.CheckID])) {
+		sum.Checks[f.CheckID] = f.Status
+	}
 }
 
 // match returns the index of the first rule that approves s, or -1, plus a
-// reason when a rule for the same port did not match.
-func match(rules []Rule, s sockets.Socket) (int, string) {
+// reason when a rule for the same port did not match. candidates are the
+// indexes, in order, of the rules for s's port.
+func match(rules []Rule, candidates []int32, s *sockets.Socket) (int, string) {
 	near := ""
-	for i, rule := range rules {
+	for _, i := range candidates {
+		rule := &rules[i]
 		if rule.Port != int(s.Local.Port()) || (rule.Protocol != "" && rule.Protocol != s.Proto) {
 			continue
 		}
@@ -235,13 +227,13 @@ func match(rules []Rule, s sockets.Socket) (int, string) {
 			}
 			continue
 		}
-		if !CommandMatches(rule.Command, s) {
+		if !CommandMatches(rule.Command, *s) {
 			if near == "" {
-				near = fmt.Sprintf("entry %d approves port %d/%s for command %q, but the process is %s", i, rule.Port, s.Proto, rule.Command, processName(s))
+				near = fmt.Sprintf("entry %d approves port %d/%s for command %q, but the process is %s", i, rule.Port, s.Proto, rule.Command, processName(*s))
 			}
 			continue
 		}
-		return i, ""
+		return int(i), ""
 	}
 	return -1, near
 }
@@ -306,16 +298,23 @@ func bindDescription(a netip.Addr) string {
 // that texts repeated in thousands of findings are built once.
 type evaluator struct {
 	in         Input
-	due        map[string]string
+	byPort     map[int][]int32 // indexes of the rules for each port, in order
+	due        map[finding.Risk]string
 	missingEv  string
 	missingFix string
 	ints       []int // backing store for the pid, uid and index pointers
 }
 
-func newEvaluator(in Input) *evaluator {
-	e := &evaluator{in: in, due: map[string]string{}}
-	for _, r := range []string{RiskLow, RiskMedium, RiskHigh, RiskCritical} {
-		e.due[r] = DueDate(in.Now, r)
+func newEvaluator(in Input, sockets int) *evaluator {
+	e := &evaluator{in: in, due: map[finding.Risk]string{}, ints: make([]int, 0, 3*sockets)}
+	for _, r := range finding.Risks {
+		e.due[r] = finding.DueDate(in.Now, r)
+	}
+	if !in.BaselineMissing {
+		e.byPort = make(map[int][]int32, len(in.Rules))
+		for i, r := range in.Rules {
+			e.byPort[r.Port] = append(e.byPort[r.Port], int32(i))
+		}
 	}
 	e.missingEv = "no approved baseline: " + in.ApprovedFile + " does not exist"
 	e.missingFix = "Create the approved baseline with `clawwarden ports baseline`, then review and prune " + in.ApprovedFile + "."
@@ -351,13 +350,32 @@ func (t *texts) add(parts ...string) {
 	}
 }
 
+// verdict is what [evaluator.listener] found out about one listener.
+type verdict struct {
+	public   bool    // bound to a non-loopback address
+	insecure bool    // a service of the insecure catalog at this exposure
+	svc      Service // the catalog entry when insecure
+	gateway  bool    // looks like the OpenClaw gateway
+	idx      int     // the approving baseline entry, or -1
+	near     string  // why an entry for the same port did not approve it
+}
+
 // evaluate fills in the listener entry l and, when s is flagged, the finding
 // f, and reports whether it is flagged.
 func (e *evaluator) evaluate(s *sockets.Socket, l *Listener, f *Finding) bool {
-	in := e.in
+	v := e.listener(s, l)
+	if len(l.Flags) == 0 {
+		return false
+	}
+	e.finding(s, l, v, f)
+	return true
+}
+
+// listener fills in the listener entry l of s: owner, approval and flags.
+func (e *evaluator) listener(s *sockets.Socket, l *Listener) verdict {
 	addr := s.Local.Addr()
 	port := s.Local.Port()
-	public := Public(addr)
+	v := verdict{public: Public(addr), idx: -1}
 	*l = Listener{
 		Protocol:    s.Proto,
 		Family:      s.Family,
@@ -372,40 +390,42 @@ func (e *evaluator) evaluate(s *sockets.Socket, l *Listener, f *Finding) bool {
 	if s.UID >= 0 {
 		l.UID = e.intPtr(s.UID)
 	}
-	idx, near := -1, ""
-	if !in.BaselineMissing {
-		idx, near = match(in.Rules, *s)
+	if !e.in.BaselineMissing {
+		v.idx, v.near = match(e.in.Rules, e.byPort[int(port)], s)
 	}
-	if idx >= 0 {
-		l.Approved, l.ApprovedBy = true, e.intPtr(idx)
+	if v.idx >= 0 {
+		l.Approved, l.ApprovedBy = true, e.intPtr(v.idx)
 	}
-	svc, insecure := Insecure(s.Proto, port, public)
+	v.svc, v.insecure = Insecure(s.Proto, port, v.public)
 	switch {
-	case !l.Approved && insecure && public:
+	case !l.Approved && v.insecure && v.public:
 		l.Flags = flagsAll
-	case !l.Approved && public:
+	case !l.Approved && v.public:
 		l.Flags = flagsUnapprovedPublic
-	case !l.Approved && insecure:
+	case !l.Approved && v.insecure:
 		l.Flags = flagsUnapprovedInsecure
 	case !l.Approved:
 		l.Flags = flagsUnapproved
-	case insecure && public:
+	case v.insecure && v.public:
 		l.Flags = flagsInsecurePublic
-	case insecure:
+	case v.insecure:
 		l.Flags = flagsInsecure
-	case public:
+	case v.public:
 		l.Flags = flagsPublic
 	default:
 		l.Flags = flagsNone
-		return false
 	}
+	v.gateway = len(l.Flags) > 0 && isGateway(*s)
+	return v
+}
 
-	gateway := isGateway(*s)
+// finding fills in the finding f of the flagged listener l of s: check,
+// status, risk, due date and texts. An insecure service or an unapproved
+// listener is a violation; an approved public bind is partial.
+func (e *evaluator) finding(s *sockets.Socket, l *Listener, v verdict, f *Finding) {
 	*f = Finding{
-		CheckID:     CheckApproved,
-		Risk:        RiskLow,
-		Owner:       OwnerHost,
-		Port:        port,
+		Fields:      finding.Fields{CheckID: CheckApproved, Owner: OwnerHost},
+		Port:        l.Port,
 		Protocol:    s.Proto,
 		BindAddress: l.BindAddress,
 		PID:         l.PID,
@@ -413,79 +433,87 @@ func (e *evaluator) evaluate(s *sockets.Socket, l *Listener, f *Finding) bool {
 		Exe:         s.Exe,
 		Flags:       l.Flags,
 	}
-	if gateway {
+	if v.gateway {
 		f.Owner = OwnerOpenClaw
 	}
+	risk := finding.Low
+	if v.insecure {
+		f.CheckID = CheckInsecure
+		f.Service, f.SecureAlternative = v.svc.Name, v.svc.Alternative
+		r := v.svc.Risk
+		if !v.public {
+			r = r.Lower()
+		}
+		risk = risk.Max(r)
+	}
+	if v.public {
+		r := finding.Medium
+		if v.gateway || !l.Approved {
+			r = finding.High
+		}
+		risk = risk.Max(r)
+	}
+	status := finding.Violation
+	if l.Approved && !v.insecure {
+		status = finding.Partial // approved, but exposed
+	}
+	f.Status, f.Risk, f.DueDate = string(status), string(risk), e.due[risk]
+	f.Title, f.Evidence, f.Mitigation = e.explain(s, l, v)
+}
+
+// explain returns the title, evidence and mitigation of the finding for the
+// flagged listener l of s.
+func (e *evaluator) explain(s *sockets.Socket, l *Listener, v verdict) (title, evidence, mitigation string) {
+	in := e.in
+	addr := s.Local.Addr()
 	var ptext [8]byte
-	portText := string(strconv.AppendUint(ptext[:0], uint64(port), 10))
+	portText := string(strconv.AppendUint(ptext[:0], uint64(l.Port), 10))
 	local := l.BindAddress + ":" + portText
 	if addr.Is6() {
 		local = "[" + l.BindAddress + "]:" + portText
 	}
 	portProto := portText + "/" + s.Proto
-	evidence := texts{sep: "; "}
-	mitigation := texts{sep: " "}
-	title := texts{sep: ", "}
-	evidence.b.Grow(256)
-	mitigation.b.Grow(256)
-	evidence.add(s.Proto, " ", local, " is listening, owned by ", ownerText(*s), ", ", bindDescription(addr))
-
-	if insecure {
-		f.CheckID = CheckInsecure
-		f.Service, f.SecureAlternative = svc.Name, svc.Alternative
-		risk := svc.Risk
-		if !public {
-			risk = lowerRisk(risk)
-		}
-		f.Risk = maxRisk(f.Risk, risk)
-		title.add("insecure service ", svc.Name)
-		evidence.add("insecure: ", svc.Name, " (", svc.Problem, ")")
-		mitigation.add("Replace ", svc.Name, " with ", svc.Alternative, ".")
+	ev := texts{sep: "; "}
+	fix := texts{sep: " "}
+	tt := texts{sep: ", "}
+	ev.b.Grow(256)
+	fix.b.Grow(256)
+	ev.add(s.Proto, " ", local, " is listening, owned by ", ownerText(*s), ", ", bindDescription(addr))
+	if v.insecure {
+		tt.add("insecure service ", v.svc.Name)
+		ev.add("insecure: ", v.svc.Name, " (", v.svc.Problem, ")")
+		fix.add("Replace ", v.svc.Name, " with ", v.svc.Alternative, ".")
 	}
-	if public {
-		risk := RiskMedium
-		if gateway || !l.Approved {
-			risk = RiskHigh
-		}
-		f.Risk = maxRisk(f.Risk, risk)
-		title.add("public bind")
-		if gateway {
-			mitigation.add(gatewayFix)
+	if v.public {
+		tt.add("public bind")
+		if v.gateway {
+			fix.add(gatewayFix)
 		} else {
-			mitigation.add("Bind ", nameOr(*s, "the service"), " to 127.0.0.1 or ::1 in its configuration; if it must serve other hosts, allow port ", portProto, " only from known networks in the host firewall (nftables/ufw).")
+			fix.add("Bind ", nameOr(*s, "the service"), " to 127.0.0.1 or ::1 in its configuration; if it must serve other hosts, allow port ", portProto, " only from known networks in the host firewall (nftables/ufw).")
 		}
 	}
 	switch {
 	case !l.Approved:
-		title.add("unapproved")
+		tt.add("unapproved")
 		if in.BaselineMissing {
-			evidence.add(e.missingEv)
-			mitigation.add(e.missingFix)
+			ev.add(e.missingEv)
+			fix.add(e.missingFix)
 			break
 		}
-		evidence.add("no entry in ", in.ApprovedFile, " approves port ", portProto)
-		if near != "" {
-			evidence.b.WriteString(" (" + near + ")")
+		ev.add("no entry in ", in.ApprovedFile, " approves port ", portProto)
+		if v.near != "" {
+			ev.b.WriteString(" (" + v.near + ")")
 		}
-		mitigation.add("If ", nameOr(*s, "the listener"), " on port ", portProto, " is expected, add ", approveSnippet(*s), " to ", in.ApprovedFile, "; otherwise stop it", pidNote(*s), " and disable what starts it.")
-	case gateway && public:
-		evidence.add("approved by entry ", strconv.Itoa(idx), " of ", in.ApprovedFile, ", but the gateway should not listen on a public address")
+		fix.add("If ", nameOr(*s, "the listener"), " on port ", portProto, " is expected, add ", approveSnippet(*s), " to ", in.ApprovedFile, "; otherwise stop it", pidNote(*s), " and disable what starts it.")
+	case v.gateway && v.public:
+		ev.add("approved by entry ", strconv.Itoa(v.idx), " of ", in.ApprovedFile, ", but the gateway should not listen on a public address")
 	default:
-		evidence.add("approved by entry ", strconv.Itoa(idx), " of ", in.ApprovedFile)
-	}
-	if !l.Approved || insecure {
-		f.Status = StatusViolation
-	} else {
-		f.Status = StatusPartial // approved, but exposed
+		ev.add("approved by entry ", strconv.Itoa(v.idx), " of ", in.ApprovedFile)
 	}
 	if !s.Attributed() && in.Inventory.Partial {
-		evidence.add("the owning process belongs to another user and is unknown without root")
+		ev.add("the owning process belongs to another user and is unknown without root")
 	}
-	f.Title = s.Proto + " " + local + " (" + l.Process + "): " + title.b.String()
-	f.Evidence = evidence.b.String()
-	f.Mitigation = mitigation.b.String()
-	f.DueDate = e.due[f.Risk]
-	return true
+	return s.Proto + " " + local + " (" + l.Process + "): " + tt.b.String(), ev.b.String(), fix.b.String()
 }
 
 // Flag sets, shared by listeners and findings (never modified).
@@ -527,24 +555,19 @@ func pidNote(s sockets.Socket) string {
 
 // approveSnippet is the approved_ports.json entry that would approve s.
 func approveSnippet(s sockets.Socket) string {
-	b := make([]byte, 0, 64)
-	b = append(b, `{"port":`...)
-	b = strconv.AppendUint(b, uint64(s.Local.Port()), 10)
-	b = append(b, `,"protocol":`...)
-	b = appendString(b, s.Proto)
+	entry := struct {
+		Port     uint16  `json:"port"`
+		Protocol string  `json:"protocol"`
+		Command  *string `json:"command,omitempty"`
+	}{Port: s.Local.Port(), Protocol: s.Proto}
 	if s.Attributed() {
-		b = append(b, `,"command":`...)
-		b = appendString(b, s.Process)
+		entry.Command = &s.Process
 	}
-	return string(append(b, '}'))
-}
-
-// DueDate returns the remediation due date for a finding of the given risk
-// found at now: 1 day for critical, 7 for high, 30 for medium, 90 for low.
-func DueDate(now time.Time, risk string) string {
-	days := map[string]int{RiskCritical: 1, RiskHigh: 7, RiskMedium: 30, RiskLow: 90}[risk]
-	if days == 0 {
-		days = 90
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(entry); err != nil {
+		return "{}"
 	}
-	return now.UTC().AddDate(0, 0, days).Format(time.DateOnly)
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clawwarden/clawwarden/internal/finding"
 	"github.com/clawwarden/clawwarden/internal/sockets"
 )
 
@@ -52,7 +53,7 @@ func TestEvaluateRealListener(t *testing.T) {
 	if f.PID == nil || *f.PID != os.Getpid() || f.Process != strings.TrimSpace(string(comm)) {
 		t.Errorf("owner: got pid %v process %q, want %d %q", f.PID, f.Process, os.Getpid(), comm)
 	}
-	if len(f.Flags) != 1 || f.Flags[0] != FlagUnapproved || f.Risk != RiskLow {
+	if len(f.Flags) != 1 || f.Flags[0] != FlagUnapproved || f.Risk != string(finding.Low) {
 		t.Errorf("got flags %v risk %s, want [unapproved] low", f.Flags, f.Risk)
 	}
 

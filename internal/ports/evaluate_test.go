@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawwarden/clawwarden/internal/finding"
 	"github.com/clawwarden/clawwarden/internal/sockets"
 )
 
@@ -56,9 +57,9 @@ func TestEvaluate(t *testing.T) {
 	rules = append(rules, Rule{Port: 8080, Protocol: "tcp"})
 	type want struct {
 		flags    []string // nil: not flagged
-		risk     string
+		risk     finding.Risk
 		check    string
-		status   string
+		status   finding.Status
 		owner    string
 		contains []string // substrings of evidence + mitigation
 	}
@@ -70,62 +71,62 @@ func TestEvaluate(t *testing.T) {
 	}{
 		{"gateway on 0.0.0.0 is public even when approved",
 			sock("tcp", "0.0.0.0:18789", 100, "node", "/usr/bin/node"), false,
-			want{[]string{"public"}, RiskHigh, CheckApproved, StatusPartial, OwnerOpenClaw,
+			want{[]string{"public"}, finding.High, CheckApproved, finding.Partial, OwnerOpenClaw,
 				[]string{"openclaw config set gateway.bind loopback", "every IPv4 address", "approved by entry 0"}}},
 		{"gateway on ::",
 			sock("tcp", "[::]:18789", 100, "node", "/usr/bin/node"), false,
-			want{[]string{"public"}, RiskHigh, CheckApproved, StatusPartial, OwnerOpenClaw, []string{"openclaw config set gateway.bind loopback"}}},
+			want{[]string{"public"}, finding.High, CheckApproved, finding.Partial, OwnerOpenClaw, []string{"openclaw config set gateway.bind loopback"}}},
 		{"gateway on loopback is fine",
 			sock("tcp", "127.0.0.1:18789", 100, "node", "/usr/bin/node"), false, want{}},
 		{"telnet on a public address",
 			sock("tcp", "10.200.9.1:23", 7, "inetd", "/usr/sbin/inetd"), false,
-			want{[]string{"unapproved", "insecure", "public"}, RiskCritical, CheckInsecure, StatusViolation, OwnerHost,
+			want{[]string{"unapproved", "insecure", "public"}, finding.Critical, CheckInsecure, finding.Violation, OwnerHost,
 				[]string{"Replace telnet with SSH (port 22)", "cleartext", `{"port":23,"protocol":"tcp","command":"inetd"}`, "stop it (pid 7)"}}},
 		{"telnet on loopback is one level lower",
 			sock("tcp", "127.0.0.1:23", 7, "inetd", ""), false,
-			want{[]string{"unapproved", "insecure"}, RiskHigh, CheckInsecure, StatusViolation, OwnerHost, nil}},
+			want{[]string{"unapproved", "insecure"}, finding.High, CheckInsecure, finding.Violation, OwnerHost, nil}},
 		{"redis on loopback is only unapproved",
 			sock("tcp", "127.0.0.1:6379", 9, "redis-server", ""), false,
-			want{[]string{"unapproved"}, RiskLow, CheckApproved, StatusViolation, OwnerHost, []string{"only on ::1"}}},
+			want{[]string{"unapproved"}, finding.Low, CheckApproved, finding.Violation, OwnerHost, []string{"only on ::1"}}},
 		{"redis on a public bind is insecure",
 			sock("tcp", "0.0.0.0:6379", 9, "redis-server", ""), false,
-			want{[]string{"unapproved", "insecure", "public"}, RiskCritical, CheckInsecure, StatusViolation, OwnerHost, []string{"requirepass"}}},
+			want{[]string{"unapproved", "insecure", "public"}, finding.Critical, CheckInsecure, finding.Violation, OwnerHost, []string{"requirepass"}}},
 		{"memcached udp on a public bind",
 			sock("udp", "0.0.0.0:11211", 9, "memcached", ""), false,
-			want{[]string{"unapproved", "insecure", "public"}, RiskCritical, CheckInsecure, StatusViolation, OwnerHost, []string{"-U 0"}}},
+			want{[]string{"unapproved", "insecure", "public"}, finding.Critical, CheckInsecure, finding.Violation, OwnerHost, []string{"-U 0"}}},
 		{"approved sshd on :: is public",
 			sock("tcp", "[::]:22", 1, "sshd", "/usr/sbin/sshd"), false,
-			want{[]string{"public"}, RiskMedium, CheckApproved, StatusPartial, OwnerHost, []string{"127.0.0.1 or ::1", "firewall"}}},
+			want{[]string{"public"}, finding.Medium, CheckApproved, finding.Partial, OwnerHost, []string{"127.0.0.1 or ::1", "firewall"}}},
 		{"another daemon on the ssh port",
 			sock("tcp", "0.0.0.0:22", 3, "dropbear", "/usr/sbin/dropbear"), false,
-			want{[]string{"unapproved", "public"}, RiskHigh, CheckApproved, StatusViolation, OwnerHost, []string{`command "sshd", but the process is dropbear (pid 3)`}}},
+			want{[]string{"unapproved", "public"}, finding.High, CheckApproved, finding.Violation, OwnerHost, []string{`command "sshd", but the process is dropbear (pid 3)`}}},
 		{"unknown owner does not match a command",
 			sock("tcp", "127.0.0.1:22", 0, "", ""), false,
-			want{[]string{"unapproved"}, RiskLow, CheckApproved, StatusViolation, OwnerHost, []string{"unknown (uid 1000)", `{"port":22,"protocol":"tcp"}`}}},
+			want{[]string{"unapproved"}, finding.Low, CheckApproved, finding.Violation, OwnerHost, []string{"unknown (uid 1000)", `{"port":22,"protocol":"tcp"}`}}},
 		{"unknown owner matches a rule without command",
 			sock("udp", "0.0.0.0:5353", 0, "", ""), false,
-			want{[]string{"public"}, RiskMedium, CheckApproved, StatusPartial, OwnerHost, []string{"the service"}}},
+			want{[]string{"public"}, finding.Medium, CheckApproved, finding.Partial, OwnerHost, []string{"the service"}}},
 		{"comm truncated to 15 characters",
 			sock("udp", "127.0.0.53:53", 5, "systemd-resolve", "/usr/lib/systemd/systemd-resolved"), false, want{}},
 		{"bind narrowing approves only that address",
 			sock("tcp", "127.0.0.1:631", 5, "cupsd", ""), false, want{}},
 		{"bind narrowing refuses another address",
 			sock("tcp", "[::1]:631", 5, "cupsd", ""), false,
-			want{[]string{"unapproved"}, RiskLow, CheckApproved, StatusViolation, OwnerHost, []string{"only on 127.0.0.1"}}},
+			want{[]string{"unapproved"}, finding.Low, CheckApproved, finding.Violation, OwnerHost, []string{"only on 127.0.0.1"}}},
 		{"command as an executable path",
 			sock("tcp", "127.0.0.1:8443", 5, "gateway-proxy", "/usr/local/bin/gateway-proxy"), false, want{}},
 		{"executable path must match exactly",
 			sock("tcp", "127.0.0.1:8443", 5, "gateway-proxy", "/tmp/gateway-proxy"), false,
-			want{[]string{"unapproved"}, RiskLow, CheckApproved, StatusViolation, OwnerHost, nil}},
+			want{[]string{"unapproved"}, finding.Low, CheckApproved, finding.Violation, OwnerHost, nil}},
 		{"snmp on udp",
 			sock("udp", "0.0.0.0:161", 5, "snmpd", ""), false,
-			want{[]string{"unapproved", "insecure", "public"}, RiskHigh, CheckInsecure, StatusViolation, OwnerHost, []string{"SNMPv3"}}},
+			want{[]string{"unapproved", "insecure", "public"}, finding.High, CheckInsecure, finding.Violation, OwnerHost, []string{"SNMPv3"}}},
 		{"approved http on loopback is still insecure",
 			sock("tcp", "127.0.0.1:8080", 5, "python3", ""), false,
-			want{[]string{"insecure"}, RiskLow, CheckInsecure, StatusViolation, OwnerHost, []string{"HTTPS"}}},
+			want{[]string{"insecure"}, finding.Low, CheckInsecure, finding.Violation, OwnerHost, []string{"HTTPS"}}},
 		{"no baseline: everything is unapproved",
 			sock("tcp", "127.0.0.1:18789", 100, "node", ""), true,
-			want{[]string{"unapproved"}, RiskLow, CheckApproved, StatusViolation, OwnerOpenClaw, []string{"`clawwarden ports baseline`", "does not exist"}}},
+			want{[]string{"unapproved"}, finding.Low, CheckApproved, finding.Violation, OwnerOpenClaw, []string{"`clawwarden ports baseline`", "does not exist"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,7 +145,7 @@ func TestEvaluate(t *testing.T) {
 				if len(r.Findings) != 0 {
 					t.Errorf("got finding %+v, want none", r.Findings[0])
 				}
-				if !r.Listeners[0].Approved || r.Summary.Status != StatusCompliant {
+				if !r.Listeners[0].Approved || r.Summary.Status != string(finding.Compliant) {
 					t.Errorf("got approved %v status %s, want approved and compliant", r.Listeners[0].Approved, r.Summary.Status)
 				}
 				return
@@ -156,7 +157,7 @@ func TestEvaluate(t *testing.T) {
 			if !slices.Equal(f.Flags, tt.want.flags) {
 				t.Errorf("flags: got %v, want %v", f.Flags, tt.want.flags)
 			}
-			if f.Risk != tt.want.risk || f.CheckID != tt.want.check || f.Status != tt.want.status || f.Owner != tt.want.owner {
+			if finding.Risk(f.Risk) != tt.want.risk || f.CheckID != tt.want.check || finding.Status(f.Status) != tt.want.status || f.Owner != tt.want.owner {
 				t.Errorf("got risk %s check %s status %s owner %q; want %s %s %s %q", f.Risk, f.CheckID, f.Status, f.Owner, tt.want.risk, tt.want.check, tt.want.status, tt.want.owner)
 			}
 			text := f.Evidence + " | " + f.Mitigation
@@ -172,20 +173,6 @@ func TestEvaluate(t *testing.T) {
 				t.Errorf("summary: got status %s flagged %d, want %s 1", r.Summary.Status, r.Summary.Flagged, f.Status)
 			}
 		})
-	}
-}
-
-func TestDueDate(t *testing.T) {
-	tests := []struct{ risk, want string }{
-		{RiskCritical, "2026-11-26"},
-		{RiskHigh, "2026-12-02"},
-		{RiskMedium, "2026-12-25"},
-		{RiskLow, "2027-02-23"},
-	}
-	for _, tt := range tests {
-		if got := DueDate(testNow, tt.risk); got != tt.want {
-			t.Errorf("DueDate(%s) = %s, want %s", tt.risk, got, tt.want)
-		}
 	}
 }
 

@@ -14,8 +14,9 @@
 //     other line is kept byte for byte
 //
 // What was installed is recorded in ~/.openclaw/security/schedule-state.json
-// ([StateFile]); remove undoes exactly that. External commands run through a
-// [Runner] so the logic is testable.
+// ([StateFile]); remove undoes exactly that. systemctl, launchctl and
+// crontab run through [Config.Runner] (a command.Runner), so tests answer
+// them; quoting, plist coding and crontab editing are package unitfile's.
 package schedule
 
 import (

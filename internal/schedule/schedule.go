@@ -1,17 +1,18 @@
 package schedule
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/clawwarden/clawwarden/internal/command"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 	"github.com/clawwarden/clawwarden/internal/unitfile"
 )
@@ -30,21 +31,23 @@ const (
 // available.
 var ErrNoBackend = errors.New("no scheduler available: no systemd user manager, launchd or crontab command")
 
-// Runner runs an external command and returns its combined output.
+// Runner is the argv-only form of a runner that internal/cli's tests fake
+// crontab with; [ArgvRunner] adapts it. Everything else uses
+// [command.Runner].
 type Runner interface {
 	Run(name string, args ...string) ([]byte, error)
 }
 
-// ExecRunner runs commands with os/exec, never through a shell.
-type ExecRunner struct{}
-
-// Run implements [Runner].
-func (ExecRunner) Run(name string, args ...string) ([]byte, error) {
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		return out, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+// ArgvRunner adapts r to [command.Runner], what it returns being standard
+// output; nil stays nil, which runs the real programs.
+func ArgvRunner(r Runner) command.Runner {
+	if r == nil {
+		return nil
 	}
-	return out, nil
+	return command.Func(func(_ context.Context, c command.Cmd) (command.Output, error) {
+		out, err := r.Run(c.Name, c.Args...)
+		return command.Output{Stdout: out}, err
+	})
 }
 
 // Config is what install, remove and status need.
@@ -56,7 +59,7 @@ type Config struct {
 	UID         int    // for launchctl's gui/<uid> domain
 	GOOS        string
 	Env         []EnvVar
-	Runner      Runner
+	Runner      command.Runner // runs systemctl, launchctl and crontab; nil runs the real ones
 	LookPath    func(string) (string, error)
 	Now         func() time.Time
 }
@@ -68,6 +71,13 @@ type State struct {
 	Every       string    `json:"every"`
 	CronLine    string    `json:"cron_line,omitempty"`
 	InstalledAt time.Time `json:"installed_at"`
+}
+
+// run runs name with args through c.Runner and returns its standard
+// output.
+func (c Config) run(name string, args ...string) ([]byte, error) {
+	out, err := command.Or(c.Runner).Run(context.Background(), command.Cmd{Name: name, Args: args})
+	return out.Stdout, err
 }
 
 func (c Config) statePath() string { return filepath.Join(c.SecurityDir, StateFile) }
@@ -87,7 +97,7 @@ func Detect(c Config) (string, error) {
 	}
 	if c.GOOS == "linux" {
 		if _, err := c.LookPath("systemctl"); err == nil {
-			if _, err := c.Runner.Run("systemctl", "--user", "show-environment"); err == nil {
+			if _, err := c.run("systemctl", "--user", "show-environment"); err == nil {
 				return Systemd, nil
 			}
 		}
@@ -176,10 +186,10 @@ func installSystemd(c Config, every time.Duration, s *State) error {
 		return err
 	}
 	s.Paths = []string{sp, tp}
-	if _, err := c.Runner.Run("systemctl", "--user", "daemon-reload"); err != nil {
+	if _, err := c.run("systemctl", "--user", "daemon-reload"); err != nil {
 		return err
 	}
-	_, err = c.Runner.Run("systemctl", "--user", "enable", "--now", TimerName)
+	_, err = c.run("systemctl", "--user", "enable", "--now", TimerName)
 	return err
 }
 
@@ -197,14 +207,14 @@ func installLaunchd(c Config, every time.Duration, s *State) error {
 	}
 	s.Paths = []string{p}
 	domain := "gui/" + strconv.Itoa(c.UID)
-	c.Runner.Run("launchctl", "bootout", domain+"/"+Label) // not loaded yet is fine
-	_, err = c.Runner.Run("launchctl", "bootstrap", domain, p)
+	c.run("launchctl", "bootout", domain+"/"+Label) // not loaded yet is fine
+	_, err = c.run("launchctl", "bootstrap", domain, p)
 	return err
 }
 
 // readCrontab returns the user's crontab, empty when there is none.
 func readCrontab(c Config) (string, error) {
-	out, err := c.Runner.Run("crontab", "-l")
+	out, err := c.run("crontab", "-l")
 	if err != nil {
 		if strings.Contains(string(out), "no crontab") || strings.Contains(err.Error(), "no crontab") {
 			return "", nil
@@ -225,7 +235,7 @@ func writeCrontab(c Config, content string) error {
 		return err
 	}
 	defer os.Remove(tmp)
-	_, err := c.Runner.Run("crontab", tmp)
+	_, err := c.run("crontab", tmp)
 	return err
 }
 
@@ -283,15 +293,15 @@ func removeFile(p string) error {
 func removeState(c Config, s *State) error {
 	switch s.Backend {
 	case Systemd:
-		c.Runner.Run("systemctl", "--user", "disable", "--now", TimerName) // may already be gone
+		c.run("systemctl", "--user", "disable", "--now", TimerName) // may already be gone
 		for _, p := range s.Paths {
 			if err := removeFile(p); err != nil {
 				return err
 			}
 		}
-		c.Runner.Run("systemctl", "--user", "daemon-reload")
+		c.run("systemctl", "--user", "daemon-reload")
 	case Launchd:
-		c.Runner.Run("launchctl", "bootout", "gui/"+strconv.Itoa(c.UID)+"/"+Label)
+		c.run("launchctl", "bootout", "gui/"+strconv.Itoa(c.UID)+"/"+Label)
 		for _, p := range s.Paths {
 			if err := removeFile(p); err != nil {
 				return err
@@ -345,7 +355,7 @@ func GetStatus(c Config) (Status, error) {
 	}
 	switch s.Backend {
 	case Systemd:
-		out, err := c.Runner.Run("systemctl", "--user", "show", TimerName, "-p", "NextElapseUSecRealtime", "-p", "LastTriggerUSec")
+		out, err := c.run("systemctl", "--user", "show", TimerName, "-p", "NextElapseUSecRealtime", "-p", "LastTriggerUSec")
 		if err != nil {
 			st.Detail = err.Error()
 			break
@@ -364,7 +374,7 @@ func GetStatus(c Config) (Status, error) {
 		}
 		st.Detail = "systemd user timer " + TimerName
 	case Launchd:
-		if _, err := c.Runner.Run("launchctl", "print", "gui/"+strconv.Itoa(c.UID)+"/"+Label); err != nil {
+		if _, err := c.run("launchctl", "print", "gui/"+strconv.Itoa(c.UID)+"/"+Label); err != nil {
 			st.Detail = "not loaded in launchd: run 'clawwarden schedule install' again"
 		} else {
 			st.Detail = "loaded in launchd as " + Label + " (StartInterval " + s.Every + ")"

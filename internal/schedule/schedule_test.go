@@ -1,8 +1,8 @@
 package schedule
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clawwarden/clawwarden/internal/command"
+	"github.com/clawwarden/clawwarden/internal/unitfile"
 )
 
 // fakeRunner records argv and answers from a table keyed by the joined argv
@@ -23,27 +26,29 @@ type fakeRunner struct {
 	fail    map[string]bool
 }
 
-func (f *fakeRunner) Run(name string, args ...string) ([]byte, error) {
-	argv := strings.Join(append([]string{name}, args...), " ")
-	f.calls = append(f.calls, argv)
-	for k, bad := range f.fail {
-		if bad && strings.HasPrefix(argv, k) {
-			return nil, fmt.Errorf("%s: exit status 1", argv)
+func (f *fakeRunner) runner() command.Runner {
+	return command.Func(func(_ context.Context, c command.Cmd) (command.Output, error) {
+		argv := strings.Join(append([]string{c.Name}, c.Args...), " ")
+		f.calls = append(f.calls, argv)
+		for k, bad := range f.fail {
+			if bad && strings.HasPrefix(argv, k) {
+				return command.Output{}, command.Fail(c, command.Output{}, errors.New("exit status 1"))
+			}
 		}
-	}
-	for k, v := range f.answers {
-		if strings.HasPrefix(argv, k) {
-			return []byte(v), nil
+		for k, v := range f.answers {
+			if strings.HasPrefix(argv, k) {
+				return command.Output{Stdout: []byte(v)}, nil
+			}
 		}
-	}
-	return nil, nil
+		return command.Output{}, nil
+	})
 }
 
 func lookAll(string) (string, error) { return "/usr/bin/x", nil }
 
 var fixedNow = time.Date(2026, 11, 25, 10, 3, 0, 0, time.UTC)
 
-func testConfig(t *testing.T, goos string, r Runner) Config {
+func testConfig(t *testing.T, goos string, r command.Runner) Config {
 	t.Helper()
 	home := t.TempDir()
 	exe := filepath.Join(t.TempDir(), "bin dir", "clawwarden")
@@ -95,7 +100,7 @@ func TestDetect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &fakeRunner{fail: map[string]bool{"systemctl --user show-environment": !tt.userMgr}}
-			c := Config{GOOS: tt.goos, LookPath: tt.look, Runner: r}
+			c := Config{GOOS: tt.goos, LookPath: tt.look, Runner: r.runner()}
 			got, err := Detect(c)
 			if got != tt.want || errors.Is(err, ErrNoBackend) != tt.wantNone {
 				t.Errorf("Detect = %q, %v; want %q (no backend: %v)", got, err, tt.want, tt.wantNone)
@@ -108,7 +113,7 @@ func TestSystemdInstallRemove(t *testing.T) {
 	r := &fakeRunner{answers: map[string]string{
 		"systemctl --user show clawwarden-cycle.timer": "NextElapseUSecRealtime=Wed 2026-11-25 11:00:00 UTC\nLastTriggerUSec=n/a\n",
 	}}
-	c := testConfig(t, "linux", r)
+	c := testConfig(t, "linux", r.runner())
 	res, err := Install(c, 2*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +224,7 @@ func TestSystemdVerifyAwkwardPaths(t *testing.T) {
 
 func TestLaunchdInstallRemove(t *testing.T) {
 	r := &fakeRunner{fail: map[string]bool{"launchctl print": true}}
-	c := testConfig(t, "darwin", r)
+	c := testConfig(t, "darwin", r.runner())
 	res, err := Install(c, 45*time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +255,7 @@ func TestLaunchdInstallRemove(t *testing.T) {
 }
 
 func TestRemoveRefusesSymlinkedUnit(t *testing.T) {
-	c := testConfig(t, "linux", &fakeRunner{})
+	c := testConfig(t, "linux", (&fakeRunner{}).runner())
 	if _, err := Install(c, time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -267,19 +272,16 @@ func TestRemoveRefusesSymlinkedUnit(t *testing.T) {
 	}
 }
 
-// crontabRunner runs the real crontab as root on the test user's crontab
-// (crontab -u USER …); other commands fail, as on a host without systemd.
-type crontabRunner struct{ user string }
-
-func (r crontabRunner) Run(name string, args ...string) ([]byte, error) {
-	if name != "crontab" {
-		return nil, fmt.Errorf("%s: not available in this test", name)
-	}
-	out, err := exec.Command("crontab", append([]string{"-u", r.user}, args...)...).CombinedOutput()
-	if err != nil {
-		return out, fmt.Errorf("crontab %q: %w: %s", args, err, out)
-	}
-	return out, nil
+// crontabAs runs the real crontab as root on user's crontab (crontab -u
+// USER …); other commands fail, as on a host without systemd.
+func crontabAs(user string) command.Runner {
+	return command.Func(func(ctx context.Context, c command.Cmd) (command.Output, error) {
+		if c.Name != "crontab" {
+			return command.Output{}, command.Fail(c, command.Output{}, errors.New("not available in this test"))
+		}
+		c.Args = append([]string{"-u", user}, c.Args...)
+		return command.Exec{}.Run(ctx, c)
+	})
 }
 
 // asUser runs crontab -l as the test user itself, to see what cron sees.
@@ -316,7 +318,7 @@ func TestCronRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Skip("test user clawwarden-test missing: run ./scripts/test-user setup as root")
 	}
-	r := crontabRunner{user: u.Username}
+	r := crontabAs(u.Username)
 	before := asUser(t, u)
 	t.Cleanup(func() {
 		if before == "" {
@@ -368,5 +370,48 @@ func TestCronRoundTrip(t *testing.T) {
 	}
 	if got := asUser(t, u); got != others {
 		t.Errorf("crontab after remove = %q, want %q", got, others)
+	}
+}
+
+// argvCrontab answers like internal/cli's in-memory crontab: by argv, with
+// what `crontab -l` prints and an error when there is none.
+type argvCrontab struct{ content string }
+
+func (a *argvCrontab) Run(name string, args ...string) ([]byte, error) {
+	if name == "crontab" && len(args) == 1 && args[0] == "-l" {
+		if a.content == "" {
+			return []byte("no crontab for alice\n"), errors.New("crontab -l: exit status 1")
+		}
+		return []byte(a.content), nil
+	}
+	if name == "crontab" && len(args) == 1 {
+		data, err := os.ReadFile(args[0])
+		a.content = string(data)
+		return nil, err
+	}
+	return nil, errors.New(name + ": not available in this test")
+}
+
+func TestArgvRunner(t *testing.T) {
+	if ArgvRunner(nil) != nil {
+		t.Error("ArgvRunner(nil) is not nil")
+	}
+	a := &argvCrontab{}
+	c := testConfig(t, "linux", ArgvRunner(a))
+	c.LookPath = func(n string) (string, error) {
+		if n == "crontab" {
+			return "/usr/bin/crontab", nil
+		}
+		return "", exec.ErrNotFound
+	}
+	if _, err := Install(c, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := unitfile.CronLine(a.content, CronMarker); !ok {
+		t.Errorf("crontab after install lacks our line:\n%s", a.content)
+	}
+	st, err := GetStatus(c)
+	if err != nil || !st.Installed || st.NextRun == "" {
+		t.Errorf("GetStatus = %+v, %v", st, err)
 	}
 }

@@ -12,11 +12,13 @@
 //	                         and set VAR (default PORT) to its port
 //	userhome VAR             create an empty home owned by the test user,
 //	                         reachable by it, and set VAR to its path
+//	defer prog [args...]     run prog when the script ends, pass or fail,
+//	                         ignoring its status (cleanup outside $WORK)
 //
 // In exits and asuser, prog "clawwarden" is always the clawwarden under
-// test, whatever PATH the script has set. Scripts see $TESTPID (the process
-// that holds the listeners) and the conditions [root] and [testuser] (root,
-// sudo and the test user exist).
+// test, whatever PATH the script has set; $CLAWWARDEN is its path. Scripts
+// see $TESTPID (the process that holds the listeners) and the conditions
+// [root] and [testuser] (root, setpriv and the test user exist).
 //
 // It is imported only by tests.
 package scripttest
@@ -63,6 +65,7 @@ func Params(dir, bin string) testscript.Params {
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("TESTPID", strconv.Itoa(os.Getpid()))
+			env.Setenv("CLAWWARDEN", bin)
 			return nil
 		},
 		Condition: condition,
@@ -71,6 +74,7 @@ func Params(dir, bin string) testscript.Params {
 			"asuser":   func(ts *testscript.TestScript, neg bool, args []string) { run(ts, bin, neg, "asuser", args) },
 			"listen":   cmdListen,
 			"userhome": cmdUserhome,
+			"defer":    cmdDefer,
 		},
 	}
 }
@@ -252,4 +256,14 @@ func cmdUserhome(ts *testscript.TestScript, neg bool, args []string) {
 	gid, _ := strconv.Atoi(u.Gid)
 	ts.Check(os.Chown(home, uid, gid))
 	ts.Setenv(args[0], home)
+}
+
+// cmdDefer runs a command when the script ends.
+func cmdDefer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: defer prog [args...]")
+	}
+	prog, err := exec.LookPath(args[0])
+	ts.Check(err)
+	ts.Defer(func() { exec.Command(prog, args[1:]...).Run() })
 }

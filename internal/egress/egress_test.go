@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/clawwarden/clawwarden/internal/finding"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 	"github.com/clawwarden/clawwarden/internal/sockets"
 )
@@ -256,14 +257,14 @@ func TestEvaluate(t *testing.T) {
 			flagged++
 		}
 	}
-	if len(r.Findings) != flagged || r.Summary.Flagged != flagged || r.Summary.Status != StatusViolation {
+	if len(r.Findings) != flagged || r.Summary.Flagged != flagged || r.Summary.Status != string(finding.Violation) {
 		t.Errorf("got %d findings (summary %d, %s), want %d violations", len(r.Findings), r.Summary.Flagged, r.Summary.Status, flagged)
 	}
 	if len(r.ResolutionErrors) != 1 || !strings.Contains(r.ResolutionErrors[0], "slow.test") {
 		t.Errorf("resolution errors: got %v, want one for slow.test", r.ResolutionErrors)
 	}
 	for _, f := range r.Findings {
-		if f.CheckID != CheckID || f.Risk != RiskMedium || f.Owner == "" || f.DueDate != "2026-12-25" || !slices.Equal(f.Flags, []string{FlagUnapproved}) {
+		if f.CheckID != CheckID || f.Risk != string(finding.Medium) || f.Owner == "" || f.DueDate != "2026-12-25" || !slices.Equal(f.Flags, []string{FlagUnapproved}) {
 			t.Errorf("incomplete finding: %+v", f)
 		}
 		if !strings.Contains(f.Evidence, f.RemoteAddress) || !strings.Contains(f.Mitigation, "allow.json") && !strings.Contains(f.Mitigation, "egress_allowlist.json") {

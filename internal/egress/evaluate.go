@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clawwarden/clawwarden/internal/finding"
 	"github.com/clawwarden/clawwarden/internal/sockets"
 )
 
@@ -23,13 +24,6 @@ const CheckID = "egress_connections_approved"
 
 // FlagUnapproved marks a destination the allowlist does not allow.
 const FlagUnapproved = "unapproved"
-
-// Finding statuses and risks used by egress findings.
-const (
-	StatusCompliant = "compliant"
-	StatusViolation = "violation"
-	RiskMedium      = "medium"
-)
 
 // Owner is the owner named in egress findings.
 const Owner = "host administrator"
@@ -94,14 +88,7 @@ type Connection struct {
 // Finding is one flagged destination of one process (all its connections
 // there), in the output contract shared by every clawwarden check.
 type Finding struct {
-	CheckID       string   `json:"check_id"`
-	Status        string   `json:"status"`
-	Risk          string   `json:"risk"`
-	Title         string   `json:"title"`
-	Evidence      string   `json:"evidence"`
-	Mitigation    string   `json:"mitigation"`
-	Owner         string   `json:"owner"`
-	DueDate       string   `json:"due_date"`
+	finding.Fields
 	Protocol      string   `json:"protocol"`
 	Port          uint16   `json:"port"`
 	RemoteAddress string   `json:"remote_address"`
@@ -171,6 +158,26 @@ func Evaluate(ctx context.Context, in Input) Report {
 	if in.Resolver == nil {
 		in.Resolver = NewCache(nil, 0)
 	}
+	r := newReport(in)
+	if in.AllowlistMissing {
+		in.Rules = nil
+	}
+	e := &evaluation{ctx: ctx, in: in, r: &r, groups: map[groupKey]*Finding{}}
+	conns := Outbound(in.Inventory, in.LocalAddrs)
+	e.resolveHosts()
+	matches := e.firstMatches(conns)
+	destinations := map[netip.AddrPort]bool{}
+	for i := range conns {
+		e.connection(&conns[i], matches[i])
+		destinations[conns[i].Remote] = true
+	}
+	e.findings()
+	r.Summary.Destinations = len(destinations)
+	return r
+}
+
+// newReport returns the report's header and an empty summary.
+func newReport(in Input) Report {
 	r := Report{
 		GeneratedAt:         in.Now.UTC().Format(time.RFC3339),
 		Host:                in.Host,
@@ -183,132 +190,156 @@ func Evaluate(ctx context.Context, in Input) Report {
 		Findings:            []Finding{},
 		Summary: Summary{
 			ByRisk: map[string]int{},
-			Checks: map[string]string{CheckID: StatusCompliant},
+			Checks: map[string]string{CheckID: string(finding.Compliant)},
 		},
 	}
 	if in.AllowlistMissing {
 		r.Hint = "no egress allowlist: every destination is flagged; create " + in.AllowlistFile + " listing the destinations agents may reach"
-		in.Rules = nil
 	}
-	conns := Outbound(in.Inventory, in.LocalAddrs)
+	return r
+}
 
-	// Resolve every host entry once, concurrently.
-	hostAddrs := map[string][]netip.Addr{}
-	var hosts []string
-	for _, rule := range in.Rules {
-		if rule.Host != "" && !slices.Contains(hosts, rule.Host) {
-			hosts = append(hosts, rule.Host)
+// evaluation is the state of one [Evaluate].
+type evaluation struct {
+	ctx       context.Context
+	in        Input
+	r         *Report
+	hosts     []string                // the allowlist's host entries, once each
+	hostAddrs map[string][]netip.Addr // their addresses
+	confirmed map[netip.Addr][]string // forward-confirmed names of unmatched addresses
+	groups    map[groupKey]*Finding   // one finding per process and destination
+	order     []groupKey              // the groups in the order they were found
+	mu        sync.Mutex              // guards the maps and r during lookups
+}
+
+// groupKey is what the connections of one finding share.
+type groupKey struct {
+	proto  string
+	remote netip.AddrPort
+	pid    int
+	inode  uint64 // distinguishes unknown owners
+}
+
+// resolveHosts resolves every host entry of the allowlist once,
+// concurrently, and records the failures in the report.
+func (e *evaluation) resolveHosts() {
+	e.hostAddrs = map[string][]netip.Addr{}
+	for _, rule := range e.in.Rules {
+		if rule.Host != "" && !slices.Contains(e.hosts, rule.Host) {
+			e.hosts = append(e.hosts, rule.Host)
 		}
 	}
-	var mu sync.Mutex
-	parallel(hosts, func(h string) {
-		addrs, err := in.Resolver.Forward(ctx, h)
-		mu.Lock()
-		defer mu.Unlock()
-		hostAddrs[h] = addrs
+	parallel(e.hosts, func(h string) {
+		addrs, err := e.in.Resolver.Forward(e.ctx, h)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.hostAddrs[h] = addrs
 		if err != nil {
-			r.ResolutionErrors = append(r.ResolutionErrors, fmt.Sprintf("host %s: %v", h, err))
+			e.r.ResolutionErrors = append(e.r.ResolutionErrors, fmt.Sprintf("host %s: %v", h, err))
 		}
 	})
-	slices.Sort(r.ResolutionErrors)
+	slices.Sort(e.r.ResolutionErrors)
+}
 
-	// Names of an address from the resolved host entries.
-	resolvedNames := func(a netip.Addr) []string {
-		var names []string
-		for _, h := range hosts {
-			if slices.Contains(hostAddrs[h], a) {
-				names = append(names, h)
-			}
+// resolvedNames returns the host entries that resolved to a.
+func (e *evaluation) resolvedNames(a netip.Addr) []string {
+	var names []string
+	for _, h := range e.hosts {
+		if slices.Contains(e.hostAddrs[h], a) {
+			names = append(names, h)
 		}
-		return names
 	}
+	return names
+}
 
-	// First pass without reverse lookups; then reverse-resolve what is left
-	// (for host_regex and for the evidence), concurrently, once per address.
+// firstMatches matches every connection without reverse lookups, then
+// reverse-resolves the addresses left unmatched (for host_regex and for the
+// evidence), concurrently, once per address. It returns the index of the
+// matching rule of each connection, or -1.
+func (e *evaluation) firstMatches(conns []sockets.Socket) []int {
 	matches := make([]int, len(conns))
 	var pending []netip.Addr
 	for i, s := range conns {
-		matches[i] = matchRule(in.Rules, s, resolvedNames(s.Remote.Addr()), hostAddrs)
+		matches[i] = matchRule(e.in.Rules, s, e.resolvedNames(s.Remote.Addr()), e.hostAddrs)
 		if matches[i] < 0 && !slices.Contains(pending, s.Remote.Addr()) {
 			pending = append(pending, s.Remote.Addr())
 		}
 	}
-	confirmed := map[netip.Addr][]string{}
+	e.confirmed = map[netip.Addr][]string{}
 	parallel(pending, func(a netip.Addr) {
-		names := in.Resolver.Confirmed(ctx, a)
-		mu.Lock()
-		confirmed[a] = names
-		mu.Unlock()
+		names := e.in.Resolver.Confirmed(e.ctx, a)
+		e.mu.Lock()
+		e.confirmed[a] = names
+		e.mu.Unlock()
 	})
+	return matches
+}
 
-	type gkey struct {
-		proto  string
-		remote netip.AddrPort
-		pid    int
-		inode  uint64 // distinguishes unknown owners
+// connection adds s, whose first match is idx, to the report's connections
+// and, when no rule allows it, to its process's finding for the destination.
+func (e *evaluation) connection(s *sockets.Socket, idx int) {
+	r := e.r
+	a := s.Remote.Addr()
+	names := e.resolvedNames(a)
+	for _, n := range e.confirmed[a] {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
 	}
-	groups := map[gkey]*Finding{}
-	var order []gkey
-	destinations := map[netip.AddrPort]bool{}
-	for i, s := range conns {
-		a := s.Remote.Addr()
-		names := resolvedNames(a)
-		for _, n := range confirmed[a] {
-			if !slices.Contains(names, n) {
-				names = append(names, n)
-			}
-		}
-		slices.Sort(names)
-		idx := matches[i]
-		if idx < 0 && len(confirmed[a]) > 0 {
-			idx = matchRule(in.Rules, s, names, hostAddrs)
-		}
-		c := Connection{
-			Protocol:      s.Proto,
-			LocalAddress:  s.Local.String(),
-			RemoteAddress: a.String(),
-			RemotePort:    s.Remote.Port(),
-			Process:       "unknown",
-			Exe:           s.Exe,
-			Names:         names,
-		}
-		if s.Attributed() {
-			pid := s.PID
-			c.PID, c.Process = &pid, s.Process
-		}
-		if s.UID >= 0 {
-			uid := s.UID
-			c.UID = &uid
-		}
-		if idx >= 0 {
-			c.Allowed, c.AllowedBy, c.Rule = true, &idx, in.Rules[idx].Describe()
-			r.Summary.Allowed++
-		}
-		r.Connections = append(r.Connections, c)
-		r.Summary.Connections++
-		destinations[s.Remote] = true
-		if !s.Attributed() {
-			r.Summary.Unattributed++
-		}
-		if c.Allowed {
-			continue
-		}
-		k := gkey{s.Proto, s.Remote, s.PID, 0}
-		if !s.Attributed() {
-			k.inode = s.Inode
-		}
-		if f := groups[k]; f != nil {
-			f.Connections++
-			continue
-		}
-		groups[k] = newFinding(in, s, c)
-		order = append(order, k)
+	slices.Sort(names)
+	if idx < 0 && len(e.confirmed[a]) > 0 {
+		idx = matchRule(e.in.Rules, *s, names, e.hostAddrs)
 	}
-	slices.SortFunc(order, func(a, b gkey) int {
+	c := Connection{
+		Protocol:      s.Proto,
+		LocalAddress:  s.Local.String(),
+		RemoteAddress: a.String(),
+		RemotePort:    s.Remote.Port(),
+		Process:       "unknown",
+		Exe:           s.Exe,
+		Names:         names,
+	}
+	if s.Attributed() {
+		pid := s.PID
+		c.PID, c.Process = &pid, s.Process
+	}
+	if s.UID >= 0 {
+		uid := s.UID
+		c.UID = &uid
+	}
+	if idx >= 0 {
+		c.Allowed, c.AllowedBy, c.Rule = true, &idx, e.in.Rules[idx].Describe()
+		r.Summary.Allowed++
+	}
+	r.Connections = append(r.Connections, c)
+	r.Summary.Connections++
+	if !s.Attributed() {
+		r.Summary.Unattributed++
+	}
+	if c.Allowed {
+		return
+	}
+	k := groupKey{s.Proto, s.Remote, s.PID, 0}
+	if !s.Attributed() {
+		k.inode = s.Inode
+	}
+	if f := e.groups[k]; f != nil {
+		f.Connections++
+		return
+	}
+	e.groups[k] = newFinding(e.in, *s, c)
+	e.order = append(e.order, k)
+}
+
+// findings adds the findings to the report, sorted, and sets the summary's
+// status.
+func (e *evaluation) findings() {
+	r := e.r
+	slices.SortFunc(e.order, func(a, b groupKey) int {
 		return cmp.Or(cmp.Compare(a.proto, b.proto), a.remote.Compare(b.remote), cmp.Compare(a.pid, b.pid), cmp.Compare(a.inode, b.inode))
 	})
-	for _, k := range order {
-		f := groups[k]
+	for _, k := range e.order {
+		f := e.groups[k]
 		if f.Connections > 1 {
 			f.Evidence = fmt.Sprintf("%d connections; %s", f.Connections, f.Evidence)
 		}
@@ -316,13 +347,11 @@ func Evaluate(ctx context.Context, in Input) Report {
 		r.Summary.ByRisk[f.Risk]++
 	}
 	r.Summary.Flagged = len(r.Findings)
-	r.Summary.Destinations = len(destinations)
-	r.Summary.Status = StatusCompliant
+	r.Summary.Status = string(finding.Compliant)
 	if len(r.Findings) > 0 {
-		r.Summary.Status = StatusViolation
-		r.Summary.Checks[CheckID] = StatusViolation
+		r.Summary.Status = string(finding.Violation)
+		r.Summary.Checks[CheckID] = string(finding.Violation)
 	}
-	return r
 }
 
 // parallel runs fn for every item with up to eight goroutines.
@@ -405,11 +434,15 @@ func commandMatches(command string, s sockets.Socket) bool {
 
 // newFinding builds the finding for a flagged connection.
 func newFinding(in Input, s sockets.Socket, c Connection) *Finding {
+	const risk = finding.Medium
 	f := &Finding{
-		CheckID:       CheckID,
-		Status:        StatusViolation,
-		Risk:          RiskMedium,
-		Owner:         Owner,
+		Fields: finding.Fields{
+			CheckID: CheckID,
+			Status:  string(finding.Violation),
+			Risk:    string(risk),
+			Owner:   Owner,
+			DueDate: finding.DueDate(in.Now, risk),
+		},
 		Protocol:      s.Proto,
 		Port:          s.Remote.Port(),
 		RemoteAddress: c.RemoteAddress,
@@ -467,6 +500,5 @@ func newFinding(in Input, s sockets.Socket, c Connection) *Finding {
 	} else {
 		f.Mitigation = fmt.Sprintf("If %s should reach %s, add %s to %s. Otherwise %s and find out why it connects there (an agent following injected instructions may be sending data out); block the destination in the host firewall.", c.Process, dest, snippet, in.AllowlistFile, stop)
 	}
-	f.DueDate = in.Now.UTC().AddDate(0, 0, 30).Format(time.DateOnly) // medium risk: 30 days
 	return f
 }

@@ -12,7 +12,6 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,13 +20,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/assess"
+	"github.com/clawwarden/clawwarden/internal/command"
 	"github.com/clawwarden/clawwarden/internal/egress"
 	"github.com/clawwarden/clawwarden/internal/ports"
 	"github.com/clawwarden/clawwarden/internal/safefile"
@@ -328,23 +327,10 @@ func runNotifier(ctx context.Context, argv []string, m Message, timeout time.Dur
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	args := append(slices.Clone(argv[1:]), Line(m))
-	cmd := exec.CommandContext(ctx, argv[0], args...)
-	cmd.Stdin = bytes.NewReader(append(body, '\n'))
-	var errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &errb, &errb
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			return fmt.Errorf("notify command %s timed out after %s", argv[0], timeout)
-		}
-		out := strings.TrimSpace(errb.String())
-		if len(out) > 500 {
-			out = out[:500] + "…"
-		}
-		return fmt.Errorf("%s: %s: %w", argv[0], out, err)
+	_, err = command.Exec{}.Run(ctx, command.Cmd{Name: argv[0], Args: args, Stdin: append(body, '\n'), Timeout: timeout})
+	if errors.Is(err, command.ErrTimeout) {
+		return fmt.Errorf("notify command %s timed out after %s", argv[0], timeout)
 	}
-	return nil
+	return err
 }

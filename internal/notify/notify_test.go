@@ -222,6 +222,27 @@ func TestRunFailedNotifierIsRetried(t *testing.T) {
 	}
 }
 
+// TestRunNotifierTimeout: a notifier that hangs is stopped after Timeout
+// and the failure names it.
+func TestRunNotifierTimeout(t *testing.T) {
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "reports")
+	if err := os.Mkdir(reports, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeReports(t, reports, "gateway_loopback_only")
+	script := filepath.Join(dir, "hang.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec sleep 30\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{ReportsDir: reports, StateFile: filepath.Join(dir, "state.json"), Command: script, Allowlist: script,
+		Now: time.Unix(0, 0), Timeout: 100 * time.Millisecond}
+	_, err := Run(context.Background(), o)
+	if want := "notify command " + script + " timed out after 100ms"; !errors.Is(err, ErrNotifierFailed) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Run error = %v, want ErrNotifierFailed saying %q", err, want)
+	}
+}
+
 func TestCollectMalformedReport(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "egress-monitor-latest.json"), []byte("{"), 0o600); err != nil {

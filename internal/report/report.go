@@ -15,6 +15,7 @@ import (
 	"slices"
 
 	"github.com/clawwarden/clawwarden/internal/assess"
+	"github.com/clawwarden/clawwarden/internal/finding"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
@@ -66,8 +67,8 @@ type ControlStatus struct {
 	Checks    []string `json:"checks"`
 }
 
-var statusRank = map[string]int{assess.StatusCompliant: 0, assess.StatusNotAssessed: 1, assess.StatusPartial: 2, assess.StatusViolation: 3}
-var riskRank = map[string]int{assess.RiskLow: 0, assess.RiskMedium: 1, assess.RiskHigh: 2, assess.RiskCritical: 3}
+func statusRank(s string) int { return finding.Status(s).Rank() }
+func riskRank(r string) int   { return finding.Risk(r).Rank() }
 
 // Summarize builds the summary of a.
 func Summarize(a *assess.Assessment) Summary {
@@ -86,10 +87,10 @@ func Summarize(a *assess.Assessment) Summary {
 		s.OpenItems = append(s.OpenItems, OpenItem{CheckID: c.CheckID, Title: c.Title, Status: c.Status, Risk: c.Risk, Mitigation: c.Mitigation, Owner: c.Owner, DueDate: c.DueDate})
 	}
 	slices.SortStableFunc(s.OpenItems, func(x, y OpenItem) int {
-		if d := statusRank[y.Status] - statusRank[x.Status]; d != 0 {
+		if d := statusRank(y.Status) - statusRank(x.Status); d != 0 {
 			return d
 		}
-		return riskRank[y.Risk] - riskRank[x.Risk]
+		return riskRank(y.Risk) - riskRank(x.Risk)
 	})
 	idx := map[string]int{}
 	add := func(fw string, ctl assess.Control, c assess.Check) {
@@ -104,7 +105,7 @@ func Summarize(a *assess.Assessment) Summary {
 		if !slices.Contains(cs.Checks, c.CheckID) {
 			cs.Checks = append(cs.Checks, c.CheckID)
 		}
-		if statusRank[c.Status] > statusRank[cs.Status] {
+		if statusRank(c.Status) > statusRank(cs.Status) {
 			cs.Status = c.Status
 		}
 	}

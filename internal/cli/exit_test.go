@@ -40,23 +40,3 @@ func TestExitTableInReadme(t *testing.T) {
 		seen[e.Code] = true
 	}
 }
-
-// A setting clawwarden cannot use is the caller's input: exit 64 with the
-// variable named, not an internal error.
-func TestBadSettingExitsUsage(t *testing.T) {
-	t.Setenv("HOME", t.TempDir())
-	for _, tt := range []struct {
-		name, value string
-		args        []string
-	}{
-		{"OPENCLAW_STATE_DIR", "rel", []string{"ports", "--no-write"}},
-		{"OPENCLAW_CYBER_SKILL_DIR", "skills/x", []string{"assess"}},
-	} {
-		t.Setenv(tt.name, tt.value)
-		code, _, errOut := runCLI(tt.args...)
-		if code != ExitUsage || !strings.Contains(errOut, tt.name+" must be an absolute path") {
-			t.Errorf("%s=%s clawwarden %s: exit %d, want %d naming it\n%s", tt.name, tt.value, tt.args, code, ExitUsage, errOut)
-		}
-		t.Setenv(tt.name, "")
-	}
-}

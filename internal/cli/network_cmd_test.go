@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,28 +16,15 @@ import (
 	"github.com/clawwarden/clawwarden/internal/sockets/sockettest"
 )
 
-// runEnv makes the test binary run clawwarden with the JSON-encoded argv it
-// holds and exit with its status (see TestHelperProcess), so the command can
-// run inside a network namespace or as another user.
-const runEnv = "CLAWWARDEN_CLI_TEST_RUN"
-
 // TestHelperProcess is not a test: it is the entry point of socket helper
-// processes (sockettest) and of clawwarden runs in network namespaces.
+// processes (sockettest).
 func TestHelperProcess(t *testing.T) {
 	sockettest.HelperMain()
-	argv, ok := os.LookupEnv(runEnv)
-	if !ok {
-		return
-	}
-	var args []string
-	if err := json.Unmarshal([]byte(argv), &args); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	os.Exit(Run(append([]string{"clawwarden"}, args...), Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Env: os.Environ()}))
 }
 
 // netEnv points clawwarden at an empty state directory and returns it.
+// Only assess_cmd_test.go still uses it with runCLI, until its tests take an
+// environment of their own (see run).
 func netEnv(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -48,11 +34,9 @@ func netEnv(t *testing.T) string {
 	return filepath.Join(dir, "state")
 }
 
-// runCLI runs clawwarden in-process.
+// runCLI is run with the test process's environment (see netEnv).
 func runCLI(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = Run(append([]string{"clawwarden"}, args...), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb, Env: os.Environ()})
-	return code, out.String(), errb.String()
+	return run(os.Environ(), "", args...)
 }
 
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {
@@ -68,17 +52,6 @@ func writeFile(t *testing.T, path, content string, mode os.FileMode) {
 	}
 }
 
-// loopbackListener opens a TCP listener on 127.0.0.1 for the test.
-func loopbackListener(t *testing.T) uint16 {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return uint16(l.Addr().(*net.TCPAddr).Port)
-}
-
 func findPortFinding(r ports.Report, proto, bind string, port uint16) *ports.Finding {
 	for i, f := range r.Findings {
 		if f.Protocol == proto && f.BindAddress == bind && f.Port == port {
@@ -88,152 +61,14 @@ func findPortFinding(r ports.Report, proto, bind string, port uint16) *ports.Fin
 	return nil
 }
 
-func TestPortsWithoutBaseline(t *testing.T) {
-	state := netEnv(t)
-	port := loopbackListener(t)
-	code, out, errOut := runCLI("ports", "--json")
-	if code != ExitFindings {
-		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitFindings, errOut)
-	}
-	var rep ports.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("stdout is not a report: %v\n%s", err, out)
-	}
-	if !rep.BaselineMissing || !strings.Contains(rep.Hint, "clawwarden ports baseline") {
-		t.Errorf("got baseline_missing %v hint %q", rep.BaselineMissing, rep.Hint)
-	}
-	f := findPortFinding(rep, "tcp", "127.0.0.1", port)
-	if f == nil {
-		t.Fatalf("listener 127.0.0.1:%d not flagged:\n%s", port, out)
-	}
-	if !slices.Equal(f.Flags, []string{"unapproved"}) || f.PID == nil || *f.PID != os.Getpid() {
-		t.Errorf("got flags %v pid %v, want [unapproved] and pid %d", f.Flags, f.PID, os.Getpid())
-	}
-	if !strings.Contains(errOut, "clawwarden ports baseline") {
-		t.Errorf("stderr does not say how to create a baseline:\n%s", errOut)
-	}
-	written, err := os.ReadFile(filepath.Join(state, "skills", "cyber-security-engineer", "assessments", ports.ReportFile))
-	if err != nil || string(written) != out {
-		t.Errorf("report file: err %v, same as stdout: %v", err, string(written) == out)
-	}
-}
-
-func TestPortsBaselineCommand(t *testing.T) {
-	state := netEnv(t)
-	port := loopbackListener(t)
-	file := filepath.Join(state, "security", "approved_ports.json")
-
-	code, out, errOut := runCLI("ports", "baseline")
-	if code != ExitOK || !strings.Contains(out, "wrote ") || !strings.Contains(out, file) || !strings.Contains(out, "next: review") {
-		t.Fatalf("baseline: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	rules, err := ports.LoadApproved(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.ContainsFunc(rules, func(r ports.Rule) bool { return r.Port == int(port) && r.Protocol == "tcp" }) {
-		t.Errorf("baseline has no entry for port %d: %+v", port, rules)
-	}
-
-	code, _, errOut = runCLI("ports", "baseline")
-	if code != ExitUsage || !strings.Contains(errOut, "already exists") || !strings.Contains(errOut, "--force") {
-		t.Errorf("second baseline: exit %d, stderr:\n%s\nwant %d and a --force hint", code, errOut, ExitUsage)
-	}
-	code, out, errOut = runCLI("ports", "baseline", "--force")
-	if code != ExitOK || !strings.Contains(out, "previous baseline kept as "+file+".bak-") {
-		t.Fatalf("forced baseline: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	backups, _ := filepath.Glob(file + ".bak-*")
-	if len(backups) != 1 {
-		t.Errorf("backups: got %v, want one", backups)
-	}
-
-	code, out, errOut = runCLI("ports", "--json", "--no-write")
-	var rep ports.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("exit %d: %v\n%s\n%s", code, err, out, errOut)
-	}
-	if f := findPortFinding(rep, "tcp", "127.0.0.1", port); f != nil {
-		t.Errorf("listener still flagged after baseline: %+v", f)
-	}
-	if _, err := os.Stat(filepath.Join(state, "skills", "cyber-security-engineer", "assessments", ports.ReportFile)); err == nil {
-		t.Error("--no-write wrote the report")
-	}
-
-	// --out writes elsewhere.
-	other := filepath.Join(state, "security", "review.json")
-	if code, _, errOut := runCLI("ports", "baseline", "--out", other); code != ExitOK {
-		t.Errorf("baseline --out: exit %d: %s", code, errOut)
-	}
-	if _, err := ports.LoadApproved(other); err != nil {
-		t.Errorf("baseline --out: %v", err)
-	}
-}
-
-func TestNetworkCommandErrors(t *testing.T) {
-	state := netEnv(t)
-	approved := filepath.Join(state, "security", "approved_ports.json")
-	allow := filepath.Join(state, "security", "egress_allowlist.json")
-	tests := []struct {
-		name  string
-		setup func()
-		args  []string
-		code  int
-		want  []string
-	}{
-		{"malformed approved ports", func() { writeFile(t, approved, `[{"port": 22}, {"port": "ssh"}]`, 0o600) },
-			[]string{"ports"}, ExitBadState, []string{approved, "entry 1", "port"}},
-		{"unsafe approved ports", func() { writeFile(t, approved, `[]`, 0o666) },
-			[]string{"ports", "--json"}, ExitBadState, []string{approved, "chmod go-w"}},
-		{"malformed allowlist", func() { writeFile(t, allow, `[{"host_regex": "(x"}]`, 0o600) },
-			[]string{"egress"}, ExitBadState, []string{allow, "entry 0", "host_regex"}},
-		{"extra argument", func() {}, []string{"ports", "extra"}, ExitUsage, []string{"no arguments"}},
-		{"unknown flag", func() {}, []string{"egress", "--bogus"}, ExitUsage, []string{"bogus"}},
-		{"bad scanner", func() {}, []string{"ports", "--scanner", "ss"}, ExitUsage, []string{"--scanner"}},
-		{"bad dns timeout", func() {}, []string{"egress", "--dns-timeout", "0s"}, ExitUsage, []string{"--dns-timeout"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.setup()
-			code, _, errOut := runCLI(tt.args...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("stderr does not mention %q:\n%s", w, errOut)
-				}
-			}
-		})
-	}
-}
-
-func TestEgressWithoutAllowlist(t *testing.T) {
-	netEnv(t)
-	code, out, errOut := runCLI("egress", "--json", "--no-write")
-	if code != ExitOK && code != ExitFindings {
-		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
-	}
-	var rep egress.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("stdout is not a report: %v\n%s", err, out)
-	}
-	if !rep.AllowlistMissing || !strings.Contains(errOut, "every destination is flagged") {
-		t.Errorf("got allowlist_missing %v, stderr:\n%s", rep.AllowlistMissing, errOut)
-	}
-	if (code == ExitFindings) != (len(rep.Findings) > 0) || len(rep.Findings) != rep.Summary.Connections {
-		t.Errorf("exit %d with %d findings for %d connections", code, len(rep.Findings), rep.Summary.Connections)
-	}
-}
-
-// nsRun runs clawwarden with args inside ns (through wrapper, if any) with
-// the given environment additions.
-func nsRun(t *testing.T, ns *sockettest.Netns, exe string, env []string, wrapper []string, args ...string) (code int, stdout, stderr string) {
+// nsRun runs clawwarden (cw, a copy of the test binary named clawwarden:
+// see TestMain) with args inside ns, through wrapper if any, with the given
+// environment additions.
+func nsRun(t *testing.T, ns *sockettest.Netns, cw string, env []string, wrapper []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	argv, _ := json.Marshal(args)
-	cmdArgs := append(append(slices.Clone(wrapper), exe), sockettest.HelperArgs()...)
+	cmdArgs := append(append(slices.Clone(wrapper), cw), args...)
 	cmd := ns.Command(cmdArgs[0], cmdArgs[1:]...)
-	cmd.Env = append(append(os.Environ(), runEnv+"="+string(argv)), env...)
+	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -255,6 +90,7 @@ func TestPortsNetns(t *testing.T) {
 	ns := sockettest.NewNetns(t)
 	ns.AddAddr("10.200.31.1/24")
 	node := sockettest.CopyTestBinary(t, "node")
+	cw := sockettest.CopyTestBinary(t, "clawwarden")
 	h := sockettest.StartHelper(t, ns.Command(node, sockettest.HelperArgs()...),
 		"listen tcp 0.0.0.0:18789",
 		"listen tcp 127.0.0.1:18792",
@@ -288,7 +124,7 @@ func TestPortsNetns(t *testing.T) {
 	}
 	for _, scanner := range []string{"netlink", "procfs"} {
 		t.Run(scanner, func(t *testing.T) {
-			code, out, errOut := nsRun(t, ns, node, env, nil, "ports", "--json", "--approved", approved, "--scanner", scanner)
+			code, out, errOut := nsRun(t, ns, cw, env, nil, "ports", "--json", "--approved", approved, "--scanner", scanner)
 			if code != ExitFindings {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitFindings, errOut)
 			}
@@ -328,7 +164,7 @@ func TestPortsNetns(t *testing.T) {
 	}
 
 	t.Run("human", func(t *testing.T) {
-		code, out, _ := nsRun(t, ns, node, env, nil, "ports", "--approved", approved, "--no-write")
+		code, out, _ := nsRun(t, ns, cw, env, nil, "ports", "--approved", approved, "--no-write")
 		lines := strings.Split(out, "\n")
 		if code != ExitFindings || !strings.HasPrefix(lines[0], "ports: 3 of 5 listeners flagged (unapproved 2, insecure 2, public 3; scanner netlink)") {
 			t.Errorf("exit %d, output:\n%s", code, out)
@@ -361,7 +197,7 @@ func TestPortsNetns(t *testing.T) {
 		os.Chown(home, 65534, 65534)
 		nobodyEnv := []string{"HOME=" + home, "OPENCLAW_STATE_DIR=" + filepath.Join(home, "openclaw"), "OPENCLAW_CYBER_SKILL_DIR="}
 		asNobody := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}
-		code, out, errOut := nsRun(t, ns, node, nobodyEnv, asNobody, "ports", "--json", "--approved", approved)
+		code, out, errOut := nsRun(t, ns, cw, nobodyEnv, asNobody, "ports", "--json", "--approved", approved)
 		if code != ExitFindings {
 			t.Fatalf("exit %d; stderr:\n%s", code, errOut)
 		}
@@ -388,7 +224,7 @@ func TestPortsNetns(t *testing.T) {
 	t.Run("clean namespace", func(t *testing.T) {
 		clean := sockettest.NewNetns(t)
 		sockettest.StartHelper(t, clean.Command(node, sockettest.HelperArgs()...), "listen tcp 127.0.0.1:18789")
-		code, out, errOut := nsRun(t, clean, node, env, nil, "ports", "--approved", approved, "--no-write")
+		code, out, errOut := nsRun(t, clean, cw, env, nil, "ports", "--approved", approved, "--no-write")
 		if code != ExitOK || !strings.HasPrefix(out, "ports: 1 listeners, nothing flagged") {
 			t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
 		}
@@ -409,6 +245,7 @@ func TestEgressNetns(t *testing.T) {
 	client.SetEtc("resolv.conf", "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
 
 	exe := sockettest.CopyTestBinary(t, "curl")
+	cw := sockettest.CopyTestBinary(t, "clawwarden")
 	sockettest.StartHelper(t, server.Command(exe, sockettest.HelperArgs()...),
 		"listen tcp 10.200.32.2:443", "listen tcp 10.200.32.2:8443", "listen tcp 10.200.32.2:9000", "listen udp 10.200.32.2:5353")
 	h := sockettest.StartHelper(t, client.Command(exe, sockettest.HelperArgs()...),
@@ -424,7 +261,7 @@ func TestEgressNetns(t *testing.T) {
 ]`, 0o600)
 	env := []string{"HOME=" + state, "OPENCLAW_STATE_DIR=" + filepath.Join(state, "openclaw"), "OPENCLAW_CYBER_SKILL_DIR="}
 
-	code, out, errOut := nsRun(t, client, exe, env, nil, "egress", "--json", "--allowlist", allow)
+	code, out, errOut := nsRun(t, client, cw, env, nil, "egress", "--json", "--allowlist", allow)
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitFindings, errOut)
 	}
@@ -465,14 +302,14 @@ func TestEgressNetns(t *testing.T) {
 	}
 
 	// The human output names the process and the destination.
-	code, out, _ = nsRun(t, client, exe, env, nil, "egress", "--allowlist", allow, "--no-write")
+	code, out, _ = nsRun(t, client, cw, env, nil, "egress", "--allowlist", allow, "--no-write")
 	if code != ExitFindings || !strings.HasPrefix(out, "egress: 1 of 4 outbound connections not allowed") ||
 		!strings.Contains(out, "10.200.32.2:9000  svc.cwtest.internal  curl (pid") || !strings.Contains(out, "  fix: If curl should reach 10.200.32.2:9000") {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}
 
 	// Without an allowlist every destination is flagged, and the output says so.
-	code, out, errOut = nsRun(t, client, exe, env, nil, "egress", "--json", "--no-write")
+	code, out, errOut = nsRun(t, client, cw, env, nil, "egress", "--json", "--no-write")
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

@@ -3,7 +3,8 @@
 // when the scripts run it, and adds the commands the scripts need beyond
 // testscript's own:
 //
-//	exits N prog [args...]   run prog and require exit status N
+//	exits N prog [args...]   run prog and require exit status N (or one
+//	                         of a list: exits 0,10 prog)
 //	asuser prog [args...]    run prog as the unprivileged test user
 //	                         (scripts/test-user); "asuser exits N prog" and
 //	                         "exits N asuser prog" combine the two
@@ -18,7 +19,8 @@
 // In exits and asuser, prog "clawwarden" is always the clawwarden under
 // test, whatever PATH the script has set; $CLAWWARDEN is its path. Scripts
 // see $TESTPID (the process that holds the listeners) and the conditions
-// [root] and [testuser] (root, setpriv and the test user exist).
+// [root], [testuser] (root, setpriv and the test user exist) and
+// [usercrontab] (the test user has a crontab).
 //
 // It is imported only by tests.
 package scripttest
@@ -31,7 +33,9 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -127,6 +131,8 @@ func condition(cond string) (bool, error) {
 	case "testuser":
 		_, err := testUser()
 		return err == nil, nil
+	case "usercrontab":
+		return exec.Command("crontab", "-u", TestUser, "-l").Run() == nil, nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }
@@ -148,7 +154,7 @@ func testUser() (*user.User, error) {
 
 // run implements exits and asuser, which may prefix each other.
 func run(ts *testscript.TestScript, bin string, neg bool, name string, args []string) {
-	want := -1 // any non-zero status with !, else 0
+	var want []int // nil: any non-zero status with !, else 0
 	var as *user.User
 	for {
 		switch name {
@@ -159,11 +165,14 @@ func run(ts *testscript.TestScript, bin string, neg bool, name string, args []st
 			if len(args) < 2 {
 				ts.Fatalf("usage: exits N prog [args...]")
 			}
-			n, err := strconv.Atoi(args[0])
-			if err != nil || n < 0 {
-				ts.Fatalf("exits: bad status %q", args[0])
+			for _, f := range strings.Split(args[0], ",") {
+				n, err := strconv.Atoi(f)
+				if err != nil || n < 0 {
+					ts.Fatalf("exits: bad status %q", args[0])
+				}
+				want = append(want, n)
 			}
-			want, args = n, args[1:]
+			args = args[1:]
 		case "asuser":
 			if len(args) < 1 {
 				ts.Fatalf("usage: asuser prog [args...]")
@@ -199,11 +208,11 @@ func run(ts *testscript.TestScript, bin string, neg bool, name string, args []st
 		code = ee.ExitCode()
 	}
 	switch {
-	case want >= 0 && code != want:
-		ts.Fatalf("%s: exit status %d, want %d", args[0], code, want)
-	case want < 0 && neg && code == 0:
+	case want != nil && !slices.Contains(want, code):
+		ts.Fatalf("%s: exit status %d, want %s", args[0], code, strings.Trim(fmt.Sprint(want), "[]"))
+	case want == nil && neg && code == 0:
 		ts.Fatalf("%s: unexpected success", args[0])
-	case want < 0 && !neg && code != 0:
+	case want == nil && !neg && code != 0:
 		ts.Fatalf("%s: exit status %d, want 0", args[0], code)
 	}
 }

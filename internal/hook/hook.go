@@ -92,6 +92,7 @@ import (
 
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
+	"github.com/clawwarden/clawwarden/internal/quote"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
@@ -358,10 +359,10 @@ func (h *Hook) checkShimLink(l shimLink, s shimState) error {
 		return nil
 	case s.symlink:
 		return refuse(l.path, fmt.Sprintf("a symlink to %s that clawwarden did not create", s.target),
-			fmt.Sprintf("if it is yours to replace, move it aside (mv %s %s.orig) and run 'clawwarden hook install' again", shellQuote(l.path), shellQuote(l.path)))
+			fmt.Sprintf("if it is yours to replace, move it aside (mv %s %s.orig) and run 'clawwarden hook install' again", quote.Word(l.path), quote.Word(l.path)))
 	default:
 		return refuse(l.path, l.notLink("exists and is not a symlink"),
-			fmt.Sprintf("move it aside (mv %s %s.orig) and run 'clawwarden hook install' again", shellQuote(l.path), shellQuote(l.path)))
+			fmt.Sprintf("move it aside (mv %s %s.orig) and run 'clawwarden hook install' again", quote.Word(l.path), quote.Word(l.path)))
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/clawwarden/clawwarden/internal/openclaw"
+	"github.com/clawwarden/clawwarden/internal/quote"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
@@ -181,7 +182,7 @@ func (h *Hook) installPlugin(ctx context.Context, st *State, r *Report) error {
 	}
 	if err := h.Plugins.InstallPlugin(ctx, dir); err != nil {
 		r.add(LayerPlugin, Failed, "could not link the plugin into OpenClaw: "+err.Error(),
-			"run it yourself: openclaw plugins install --link --force --accept-capabilities "+shellQuote(dir))
+			"run it yourself: openclaw plugins install --link --force --accept-capabilities "+quote.Word(dir))
 		return nil
 	}
 	rec.Linked = true
@@ -267,7 +268,7 @@ func (h *Hook) removePlugin(ctx context.Context, rec *PluginRecord, r *Report) b
 		rec.Config = nil
 	}
 	if err := h.removePluginDir(rec, r); err != nil {
-		r.add(LayerPlugin, Failed, err.Error(), "remove it yourself: rm -r "+shellQuote(rec.Dir))
+		r.add(LayerPlugin, Failed, err.Error(), "remove it yourself: rm -r "+quote.Word(rec.Dir))
 		return false
 	}
 	return true

@@ -12,12 +12,13 @@ import (
 	"sync"
 
 	"github.com/clawwarden/clawwarden/internal/openclaw"
+	"github.com/clawwarden/clawwarden/internal/quote"
 )
 
 // prependSetHint is the command that sets a pathPrepend list by hand.
 func prependSetHint(key string, entries []string) string {
 	v, _ := json.Marshal(entries)
-	return fmt.Sprintf("openclaw config set %s %s --strict-json", key, shellQuote(string(v)))
+	return fmt.Sprintf("openclaw config set %s %s --strict-json", key, quote.Word(string(v)))
 }
 
 // configUnavailable says why the openclaw command cannot be used.
@@ -327,7 +328,7 @@ func (h *Hook) restorePrepend(ctx context.Context, rec PrependRecord, authored j
 	}
 	undo := "openclaw config unset " + rec.Key
 	if !rec.PreviousUnset {
-		undo = fmt.Sprintf("openclaw config set %s %s --strict-json", rec.Key, shellQuote(string(rec.Previous)))
+		undo = fmt.Sprintf("openclaw config set %s %s --strict-json", rec.Key, quote.Word(string(rec.Previous)))
 	}
 	if h.Config == nil {
 		r.add(LayerPathPrepend, Failed, fmt.Sprintf("cannot restore %s: %s", rec.Key, h.configUnavailable()),

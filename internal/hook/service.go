@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/command"
+	"github.com/clawwarden/clawwarden/internal/quote"
 )
 
 // Service is the service manager that runs the OpenClaw gateway:
@@ -152,14 +153,5 @@ func (l Launchctl) target() string { return "gui/" + strconv.Itoa(l.UID) + "/" +
 // RestartCommand implements [Service]: launchd re-reads the plist only when
 // the job is loaded again, so `launchctl kickstart` is not enough.
 func (l Launchctl) RestartCommand() string {
-	return fmt.Sprintf("launchctl bootout %s && launchctl bootstrap gui/%d %s", l.target(), l.UID, shellQuote(l.Plist))
-}
-
-// shellQuote quotes s for a POSIX shell when it needs quoting, for commands
-// printed for people to copy.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return fmt.Sprintf("launchctl bootout %s && launchctl bootstrap gui/%d %s", l.target(), l.UID, quote.Word(l.Plist))
 }

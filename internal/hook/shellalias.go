@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/clawwarden/clawwarden/internal/quote"
 )
 
 // LayerShellAliases reports aliases and shell functions named sudo or
@@ -154,7 +156,7 @@ func (h *Hook) shellAliasStatus(context.Context) LayerStatus {
 		}
 		l.State = StateOverridden
 		l.Detail = "an alias or function named sudo or sudoedit decides what the agent's \"sudo\" runs, before PATH, so it skips the shim: " + strings.Join(parts, "; ")
-		l.Fix = fmt.Sprintf("remove it from the startup file, then delete OpenClaw's snapshots (rm %s/*.sh) or wait 5 minutes for it to take them again; keep %s=0 in the gateway's environment", shellQuote(h.SnapshotDir()), SnapshotEnv)
+		l.Fix = fmt.Sprintf("remove it from the startup file, then delete OpenClaw's snapshots (rm %s/*.sh) or wait 5 minutes for it to take them again; keep %s=0 in the gateway's environment", quote.Word(h.SnapshotDir()), SnapshotEnv)
 		return l
 	}
 	if len(unread) > 0 {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/clawwarden/clawwarden/internal/quote"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
@@ -112,7 +113,7 @@ func (h *Hook) removeDropIn(ctx context.Context, rec *DropInRecord, r *Report) (
 	case err != nil:
 		return false, err
 	case digest(data) != rec.SHA256:
-		r.add(LayerSystemd, Skipped, rec.Path+" changed since clawwarden wrote it; left in place", "remove it yourself if it is not wanted: rm "+shellQuote(rec.Path))
+		r.add(LayerSystemd, Skipped, rec.Path+" changed since clawwarden wrote it; left in place", "remove it yourself if it is not wanted: rm "+quote.Word(rec.Path))
 	default:
 		if err := os.Remove(rec.Path); err != nil {
 			return false, err
@@ -215,7 +216,7 @@ func (h *Hook) dropBackup(rec *PlistRecord) {
 // record creating: it stays.
 func keepUnrecordedShim(l shimLink, r *Report) {
 	if s, err := inspectShim(l.path); err == nil && s.exists {
-		r.add(l.layer, Skipped, l.path+" exists but clawwarden did not record creating it; left in place", "remove it yourself if it is not wanted: rm "+shellQuote(l.path))
+		r.add(l.layer, Skipped, l.path+" exists but clawwarden did not record creating it; left in place", "remove it yourself if it is not wanted: rm "+quote.Word(l.path))
 	}
 }
 
@@ -235,7 +236,7 @@ func removeShim(l shimLink, r *Report) error {
 		}
 		r.add(l.layer, Changed, "removed "+rec.Path, "")
 	default:
-		r.add(l.layer, Skipped, rec.Path+" is no longer the symlink clawwarden made; left in place", "remove it yourself if it is not wanted: rm "+shellQuote(rec.Path))
+		r.add(l.layer, Skipped, rec.Path+" is no longer the symlink clawwarden made; left in place", "remove it yourself if it is not wanted: rm "+quote.Word(rec.Path))
 	}
 	if rec.BinDirCreated {
 		removeEmptyDir(filepath.Dir(rec.Path))

@@ -6,11 +6,14 @@
 // width space, U+202E right-to-left override, the isolates U+2066–U+2069),
 // other non-printing runes and invalid UTF-8 are written as escapes inside
 // bash's $'…' quoting, so `$'\u202e'` shows what a terminal would otherwise
-// hide or act on. Printable text is quoted like Python's shlex.quote (see
-// policy.ShellJoin), so the usual case reads as a shell command line.
+// hide or act on. Printable text is quoted by [Shell], as Python's
+// shlex.quote does, so the usual case reads as a shell command line.
 //
 // Every place that shows agent text to a person uses this package: the
 // approval prompt, `pending`, `approve`, `audit tail` and the dashboard.
+//
+// [Shell] and [ShellJoin] are clawwarden's one shell quoting: the policy's
+// subject strings, the commands hints print and crontab lines use them.
 package quote
 
 import (
@@ -22,23 +25,8 @@ import (
 
 // Word quotes s as one shell word for display.
 func Word(s string) string {
-	if s == "" {
-		return "''"
-	}
-	plain, printable := true, utf8.ValidString(s) && !strings.Contains(s, "  ")
-	for _, r := range s {
-		if !shellSafe(r) {
-			plain = false
-		}
-		if !visible(r) {
-			printable = false
-		}
-	}
-	switch {
-	case plain:
-		return s
-	case printable:
-		return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+	if !strings.Contains(s, "  ") && Visible(s) {
+		return Shell(s)
 	}
 	var b strings.Builder
 	b.WriteString("$'")
@@ -146,9 +134,4 @@ func writeU(b *strings.Builder, r rune) {
 	} else {
 		fmt.Fprintf(b, `\u%04x`, r)
 	}
-}
-
-func shellSafe(r rune) bool {
-	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' ||
-		strings.ContainsRune("_@%+=:,./-", r)
 }

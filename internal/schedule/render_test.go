@@ -73,7 +73,7 @@ func TestRenderCronLineQuoting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `*/5 * * * * OPENCLAW_STATE_DIR='/s p' '/opt/it'\''s 100\%/clawwarden' cycle >/dev/null 2>&1 # clawwarden-cycle`
+	want := `*/5 * * * * OPENCLAW_STATE_DIR='/s p' '/opt/it'"'"'s 100\%/clawwarden' cycle >/dev/null 2>&1 # clawwarden-cycle`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -5,13 +5,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clawwarden/clawwarden/internal/quote"
 )
 
-// CronQuote quotes s as one /bin/sh word in single quotes, and escapes %,
-// which cron would turn into a newline (crontab(5)).
+// CronQuote quotes s as one /bin/sh word ([quote.Shell]) and escapes %,
+// which cron would otherwise turn into a newline; cron drops the backslash
+// before handing the line to the shell (crontab(5)).
 func CronQuote(s string) string {
-	s = "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	return strings.ReplaceAll(s, "%", `\%`)
+	return strings.ReplaceAll(quote.Shell(s), "%", `\%`)
 }
 
 // marked reports whether a crontab line ends in marker.

@@ -23,10 +23,6 @@ func init() {
 	installSchedule = func(_ context.Context, a *app) error { return a.scheduleInstall(time.Hour) }
 }
 
-// scheduleRunner stands in for systemctl, launchctl and crontab in tests;
-// nil runs the real ones.
-var scheduleRunner schedule.Runner
-
 // scheduleLookPath finds those commands; tests replace it.
 var scheduleLookPath = exec.LookPath
 
@@ -112,7 +108,6 @@ func (a *app) scheduleConfig(needExe bool) (schedule.Config, error) {
 		SecurityDir: p.SecurityDir,
 		UID:         os.Getuid(),
 		GOOS:        runtime.GOOS,
-		Runner:      schedule.ArgvRunner(scheduleRunner),
 		LookPath:    scheduleLookPath,
 		Now:         a.now,
 		User:        a.getenv("USER"),

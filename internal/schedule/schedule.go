@@ -31,25 +31,6 @@ const (
 // available.
 var ErrNoBackend = errors.New("no scheduler available: no systemd user manager, launchd or crontab command")
 
-// Runner is the argv-only form of a runner that internal/cli's tests fake
-// crontab with; [ArgvRunner] adapts it. Everything else uses
-// [command.Runner].
-type Runner interface {
-	Run(name string, args ...string) ([]byte, error)
-}
-
-// ArgvRunner adapts r to [command.Runner], what it returns being standard
-// output; nil stays nil, which runs the real programs.
-func ArgvRunner(r Runner) command.Runner {
-	if r == nil {
-		return nil
-	}
-	return command.Func(func(_ context.Context, c command.Cmd) (command.Output, error) {
-		out, err := r.Run(c.Name, c.Args...)
-		return command.Output{Stdout: out}, err
-	})
-}
-
 // Config is what install, remove and status need.
 type Config struct {
 	Home        string // the user's home directory

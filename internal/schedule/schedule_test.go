@@ -373,31 +373,30 @@ func TestCronRoundTrip(t *testing.T) {
 	}
 }
 
-// argvCrontab answers like internal/cli's in-memory crontab: by argv, with
-// what `crontab -l` prints and an error when there is none.
-type argvCrontab struct{ content string }
-
-func (a *argvCrontab) Run(name string, args ...string) ([]byte, error) {
-	if name == "crontab" && len(args) == 1 && args[0] == "-l" {
-		if a.content == "" {
-			return []byte("no crontab for alice\n"), errors.New("crontab -l: exit status 1")
+// memCrontab is a crontab kept in memory, answering `crontab -l` and
+// `crontab FILE` as the real one does.
+func memCrontab(tab *string) command.Runner {
+	return command.Func(func(_ context.Context, c command.Cmd) (command.Output, error) {
+		switch {
+		case c.Name == "crontab" && len(c.Args) == 1 && c.Args[0] == "-l":
+			if *tab == "" {
+				out := command.Output{Stderr: []byte("no crontab for alice\n")}
+				return out, command.Fail(c, out, errors.New("exit status 1"))
+			}
+			return command.Output{Stdout: []byte(*tab)}, nil
+		case c.Name == "crontab" && len(c.Args) == 1:
+			data, err := os.ReadFile(c.Args[0])
+			*tab = string(data)
+			return command.Output{}, err
 		}
-		return []byte(a.content), nil
-	}
-	if name == "crontab" && len(args) == 1 {
-		data, err := os.ReadFile(args[0])
-		a.content = string(data)
-		return nil, err
-	}
-	return nil, errors.New(name + ": not available in this test")
+		return command.Output{}, command.Fail(c, command.Output{}, errors.New("not available in this test"))
+	})
 }
 
-func TestArgvRunner(t *testing.T) {
-	if ArgvRunner(nil) != nil {
-		t.Error("ArgvRunner(nil) is not nil")
-	}
-	a := &argvCrontab{}
-	c := testConfig(t, "linux", ArgvRunner(a))
+// TestCronInMemory installs into an empty crontab and reads the status back.
+func TestCronInMemory(t *testing.T) {
+	var tab string
+	c := testConfig(t, "linux", memCrontab(&tab))
 	c.LookPath = func(n string) (string, error) {
 		if n == "crontab" {
 			return "/usr/bin/crontab", nil
@@ -407,11 +406,14 @@ func TestArgvRunner(t *testing.T) {
 	if _, err := Install(c, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := unitfile.CronLine(a.content, CronMarker); !ok {
-		t.Errorf("crontab after install lacks our line:\n%s", a.content)
+	if _, ok := unitfile.CronLine(tab, CronMarker); !ok {
+		t.Errorf("crontab after install lacks our line:\n%s", tab)
 	}
 	st, err := GetStatus(c)
 	if err != nil || !st.Installed || st.NextRun == "" {
 		t.Errorf("GetStatus = %+v, %v", st, err)
+	}
+	if _, err := Remove(c); err != nil || tab != "" {
+		t.Errorf("after Remove: crontab %q, error %v", tab, err)
 	}
 }

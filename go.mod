@@ -3,6 +3,7 @@ module github.com/clawwarden/clawwarden
 go 1.26.0
 
 require (
+	github.com/aymanbagabas/go-udiff v0.4.2
 	github.com/creack/pty v1.1.24
 	github.com/hiddeco/sshsig v0.2.0
 	github.com/mdlayher/netlink v1.11.2
@@ -12,7 +13,6 @@ require (
 	golang.org/x/crypto v0.59.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.50.0
-	golang.org/x/term v0.48.0
 	howett.net/plist v1.0.1
 )
 

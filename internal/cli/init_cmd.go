@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,14 +15,10 @@ import (
 	"github.com/clawwarden/clawwarden/internal/approval"
 	"github.com/clawwarden/clawwarden/internal/assess"
 	"github.com/clawwarden/clawwarden/internal/config"
-	"github.com/clawwarden/clawwarden/internal/egress"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
-	"github.com/clawwarden/clawwarden/internal/policy"
-	"github.com/clawwarden/clawwarden/internal/ports"
 	"github.com/clawwarden/clawwarden/internal/safefile"
-	"github.com/clawwarden/clawwarden/internal/sockets"
+	"github.com/clawwarden/clawwarden/internal/setup"
 	"github.com/clawwarden/clawwarden/internal/starter"
-	"github.com/clawwarden/clawwarden/internal/sudo"
 )
 
 func init() { subcommands = append(subcommands, newInitCmd) }
@@ -80,35 +74,19 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 	}
 	w := a.stdio.Out
 	problems := 0
+	fail := func(err error) { a.reportError(err); problems++ }
 	step := func(format string, args ...any) { fmt.Fprintf(w, "\n== "+format+"\n", args...) }
+	done := setup.Done{SecurityDir: paths.SecurityDir, Enforce: o.enforce}
 
 	step("requirements")
-	if oc, err := exec.LookPath("openclaw"); err != nil {
-		fmt.Fprintln(w, "missing: the openclaw CLI (install: npm install -g openclaw; needs Node 24 or newer)")
-	} else {
-		ver := "unknown version"
-		c, cancel := context.WithTimeout(ctx, 30*time.Second)
-		if out, err := exec.CommandContext(c, oc, "--version").Output(); err == nil {
-			ver = strings.TrimSpace(string(out))
-		}
-		cancel()
-		fmt.Fprintf(w, "ok: openclaw %s (%s)\n", ver, oc)
-	}
-	if sudoPath, err := sudo.Find(a.env.RealSudo); err != nil {
-		fmt.Fprintf(w, "missing: %v (install: apt-get install sudo)\n", err)
-	} else {
-		fmt.Fprintf(w, "ok: sudo (%s)\n", sudoPath)
-	}
 	t, termErr := approval.OpenTerminal()
-	if termErr == nil {
-		fmt.Fprintln(w, "ok: a terminal for approvals")
-	} else {
-		fmt.Fprintln(w, "note: no terminal: approvals will wait for 'clawwarden approve ID' from your own terminal")
-	}
-	interactive := termErr == nil && !o.yes
 	if t != nil {
 		defer t.Close()
 	}
+	for _, r := range setup.Requirements(ctx, nil, a.env.RealSudo, termErr == nil) {
+		fmt.Fprintln(w, r)
+	}
+	interactive := termErr == nil && !o.yes
 
 	step("policy files in %s", paths.SecurityDir)
 	if err := safefile.EnsureDir(paths.SecurityDir); err != nil {
@@ -121,82 +99,70 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(w, "note: cannot read %s (%v): the egress allowlist starts empty\n", cfgPath, err)
 	}
-	files := []struct {
-		name  string
-		data  func() ([]byte, error)
-		check func(string) error
-	}{
-		{config.CommandPolicyFile, func() ([]byte, error) { return starter.CommandPolicy(), nil }, func(p string) error { _, err := policy.Load(p); return err }},
-		{config.PromptPolicyFile, func() ([]byte, error) { return starter.PromptPolicy(), nil }, func(p string) error { _, _, err := policy.LoadPrompt(p); return err }},
-		{config.EgressAllowlistFile, func() ([]byte, error) { return starter.MarshalEgress(starter.EgressAllowlist(cfg)), nil }, func(p string) error { _, err := egress.LoadAllowlist(p); return err }},
-		{config.ApprovedPortsFile, func() ([]byte, error) {
-			inv, err := sockets.List(ctx, sockets.Options{Listening: true})
-			if err != nil {
-				return nil, err
-			}
-			return ports.MarshalRules(ports.Baseline(inv.Sockets))
-		}, func(p string) error { _, err := ports.LoadApproved(p); return err }},
-	}
-	for _, f := range files {
-		path := paths.Security(f.name)
-		data, err := f.data()
+	for _, f := range starter.Files(cfg) {
+		path := paths.Security(f.Name)
+		data, err := f.Data(ctx)
 		if err != nil {
-			fmt.Fprintf(w, "could not build %s: %v\n", f.name, err)
+			fmt.Fprintf(w, "could not build %s: %v\n", f.Name, err)
 			problems++
 			continue
 		}
-		if err := a.writeStarter(path, data, o.force, f.check); err != nil {
-			return err
+		out, err := starter.Write(path, data, o.force, f.Check, a.now())
+		if err != nil {
+			return withHint(err, "fix "+path+", or rerun 'clawwarden init --force' to replace it (a backup is kept)")
 		}
+		printStarter(w, path, out)
 	}
 
 	step("skill")
 	if err := a.skillInstall(false); err != nil {
-		a.reportError(err)
-		problems++
+		fail(err)
+	} else {
+		done.Skill = true
 	}
 
 	if o.enforce {
 		step("enforcement: sudo hook")
 		if err := a.hookInstall(ctx, false); err != nil {
-			a.reportError(err)
-			problems++
+			fail(err)
+		} else {
+			done.Hook = true
 		}
 		step("enforcement: schedule")
 		if installSchedule == nil {
 			fmt.Fprintln(w, "the schedule is not available in this build")
 			problems++
 		} else if err := installSchedule(ctx, a); err != nil {
-			a.reportError(err)
-			problems++
+			fail(err)
+		} else {
+			done.Schedule = true
 		}
 		step("enforcement: approval passphrase")
 		if pass, err := approval.LoadPassphrase(paths.Security(config.PassphraseFile)); err != nil {
 			return err
 		} else if pass != nil {
 			fmt.Fprintln(w, "already set")
+			done.Passphrase = true
 		} else if !interactive {
-			fmt.Fprintln(w, "not set (no terminal or --yes): set it later with 'clawwarden approval set-passphrase'")
+			fmt.Fprintln(w, "not set (no terminal or --yes)")
 		} else if err := a.setPassphrase(t, nil, paths.Security(config.PassphraseFile)); err != nil {
-			a.reportError(err)
-			problems++
+			fail(err)
+		} else {
+			done.Passphrase = true
 		}
 	}
 
 	step("first assessment")
 	if err := runAssess(ctx, a, assessOptions{openclawTimeout: 2 * time.Minute, failOn: string(assess.FailNever)}); err != nil && exitCode(err) != ExitFindings {
-		a.reportError(err)
-		problems++
+		fail(err)
+	} else {
+		done.Assessed = true
 	}
 	fmt.Fprintf(w, "\ndashboard: %s\n", filepath.Join(paths.ReportsDir, "compliance-dashboard.html"))
 	fmt.Fprintln(w, "next steps:")
-	fmt.Fprintf(w, "  1. review and prune the policy files in %s (approved_ports.json lists what listens now)\n", paths.SecurityDir)
-	if o.enforce {
-		fmt.Fprintln(w, "  2. restart the OpenClaw gateway so the agent's sudo goes through clawwarden, then check: clawwarden hook status")
-	} else {
-		fmt.Fprintln(w, "  2. route the agent's sudo through clawwarden: clawwarden hook install (or rerun init with --enforce)")
+	for i, s := range setup.NextSteps(done) {
+		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
 	}
-	fmt.Fprintln(w, "  3. open the dashboard, fix the violations it lists, and run: clawwarden assess")
 	if problems > 0 {
 		a.printf("%d step(s) could not be completed; see above", problems)
 		return silent(ExitFindings)
@@ -204,70 +170,23 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 	return nil
 }
 
-// writeStarter writes a starting policy file unless one exists. An existing
-// file is kept (and checked); how it differs from the template is shown.
-// With force it is replaced and kept as FILE.bak-TIME.
-func (a *app) writeStarter(path string, data []byte, force bool, check func(string) error) error {
-	w := a.stdio.Out
-	old, err := safefile.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if err := safefile.WriteFile(path, data); err != nil {
-			return err
-		}
+// printStarter says what init did with one starting policy file.
+func printStarter(w io.Writer, path string, out starter.Outcome) {
+	switch out.Action {
+	case starter.Wrote:
 		fmt.Fprintf(w, "wrote %s\n", path)
-		return nil
-	case err != nil:
-		return err
-	case bytes.Equal(old, data):
+	case starter.Same:
 		fmt.Fprintf(w, "kept %s (same as the template)\n", path)
-		return nil
-	case !force:
-		if err := check(path); err != nil {
-			return withHint(err, "fix "+path+", or rerun 'clawwarden init --force' to replace it (a backup is kept)")
-		}
+	case starter.Kept:
 		fmt.Fprintf(w, "kept %s (yours; it differs from the template:)\n", path)
-		fmt.Fprint(w, indent(diffText(old, data), "    "))
-		return nil
-	}
-	backup := fmt.Sprintf("%s.bak-%s", path, a.now().UTC().Format("20060102T150405Z"))
-	if err := safefile.WriteFile(backup, old); err != nil {
-		return err
-	}
-	if err := safefile.WriteFile(path, data); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "replaced %s (previous kept as %s)\n", path, backup)
-	return nil
-}
-
-// diffText is a unified diff of old (yours) and new (template) from
-// diff(1), or a note when diff is unavailable.
-func diffText(old, new []byte) string {
-	dir, err := os.MkdirTemp("", "clawwarden-diff-")
-	if err != nil {
-		return "(cannot show the difference)\n"
-	}
-	defer os.RemoveAll(dir)
-	a, b := filepath.Join(dir, "yours"), filepath.Join(dir, "template")
-	os.WriteFile(a, old, 0o600)
-	os.WriteFile(b, new, 0o600)
-	out, err := exec.Command("diff", "-u", "--label", "yours", "--label", "template", a, b).Output()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		return "(diff is not installed: cannot show the difference)\n"
-	}
-	return string(out)
-}
-
-func indent(s, prefix string) string {
-	var b strings.Builder
-	for _, line := range strings.SplitAfter(s, "\n") {
-		if line != "" {
-			b.WriteString(prefix + line)
+		for _, line := range strings.SplitAfter(out.Diff, "\n") {
+			if line != "" {
+				fmt.Fprint(w, "    "+line)
+			}
 		}
+	case starter.Replaced:
+		fmt.Fprintf(w, "replaced %s (previous kept as %s)\n", path, out.Backup)
 	}
-	return b.String()
 }
 
 // installSchedule installs the schedule; set by the schedule command's file.

@@ -5,23 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"os/user"
-	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawwarden/clawwarden/internal/assess"
-	"github.com/clawwarden/clawwarden/internal/enforce"
-	"github.com/clawwarden/clawwarden/internal/hook"
-	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/report"
-	"github.com/clawwarden/clawwarden/internal/sockets"
 )
 
 func init() { subcommands = append(subcommands, newAssessCmd) }
@@ -78,24 +69,6 @@ file is malformed or unsafe, 64 usage.`,
 	return cmd
 }
 
-// currentUser returns the name, uid and group names of the running user.
-func currentUser() (name string, uid int, groups []string) {
-	uid = os.Getuid()
-	name = strconv.Itoa(uid)
-	u, err := user.Current()
-	if err != nil {
-		return name, uid, nil
-	}
-	name = u.Username
-	ids, _ := u.GroupIds()
-	for _, id := range ids {
-		if g, err := user.LookupGroupId(id); err == nil {
-			groups = append(groups, g.Name)
-		}
-	}
-	return name, uid, groups
-}
-
 func runAssess(ctx context.Context, a *app, o assessOptions) error {
 	failOn, err := assess.ParseFailOn(o.failOn)
 	if err != nil {
@@ -105,91 +78,16 @@ func runAssess(ctx context.Context, a *app, o assessOptions) error {
 	if err != nil {
 		return err
 	}
-	name, uid, groups := currentUser()
-	host, _ := os.Hostname()
-	realSudo := a.env.RealSudo
-	if realSudo == "" {
-		realSudo = "/usr/bin/sudo"
-	}
-	opts := assess.Options{
-		Paths:      paths,
-		Env:        a.env,
-		ConfigPath: openclaw.ConfigPath(a.env.ConfigPath, paths.StateDir, paths.Home),
-		Now:        a.now(),
-		Hostname:   host,
-		User:       name,
-		UID:        uid,
-		Groups:     groups,
-		SudoList: func(ctx context.Context) ([]byte, error) {
-			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, realSudo, "-n", "-l")
-			cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", "LC_ALL=C"}
-			var errb strings.Builder
-			cmd.Stderr = &errb
-			out, err := cmd.Output()
-			if err != nil {
-				if msg := strings.TrimSpace(errb.String()); msg != "" {
-					return nil, fmt.Errorf("%s: %w", msg, err)
-				}
-				return nil, err
-			}
-			return out, nil
-		},
-	}
-	if _, ok := a.enforced(); ok {
-		st := enforce.Check(ctx, enforce.Options{})
-		en := &assess.Enforcement{Enforced: st.Enforced, AgentUser: st.AgentUser, Reasons: st.Reasons, Evidence: st.Boundary.Evidence, Keys: len(st.Signers)}
-		for _, s := range st.Signers {
-			if strings.Contains(s, "hardware") {
-				en.HardwareKeys++
-			}
-		}
-		opts.Enforced = en
-	}
-	opts.Gateway = liveGateway(ctx)
-	// Each openclaw command is a Node start of several seconds: the hook's
-	// status, the exec policy and OpenClaw's own audit are gathered side by
-	// side, each into its own fields.
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if h, err := hook.New(paths, a.getenv); err != nil {
-			opts.HookErr = err
-		} else {
-			opts.Hook, opts.HookErr = h.Status(ctx)
-		}
+	_, enforced := a.enforced()
+	opts := assess.Gather(ctx, assess.GatherOptions{
+		Paths:           paths,
+		Env:             a.env,
+		Getenv:          a.getenv,
+		Now:             a.now(),
+		Enforced:        enforced,
+		OpenClaw:        !o.noOpenClawAudit,
+		OpenClawTimeout: o.openclawTimeout,
 	})
-	exe, lookErr := exec.LookPath("openclaw")
-	switch {
-	case o.noOpenClawAudit:
-		opts.ExecPolicyNote = "skipped (--no-openclaw-audit)"
-		opts.OpenClawAuditNote = "skipped (--no-openclaw-audit)"
-	case lookErr != nil:
-		opts.ExecPolicyNote = "the openclaw command is not on PATH"
-		opts.OpenClawAuditNote = "the openclaw command is not on PATH"
-	default:
-		wg.Go(func() {
-			scopes, err := openclaw.RunApprovals(ctx, exe, o.openclawTimeout)
-			if err != nil {
-				opts.ExecPolicyNote = err.Error()
-				return
-			}
-			opts.ExecPolicy = scopes
-			if opts.ExecPolicy == nil {
-				opts.ExecPolicy = []openclaw.ExecScope{}
-			}
-		})
-		wg.Go(func() {
-			r, err := openclaw.RunAudit(ctx, exe, o.openclawTimeout)
-			if err != nil {
-				opts.OpenClawAuditNote = err.Error()
-				return
-			}
-			opts.OpenClawAudit = r
-			opts.OpenClawAuditNote = exe + " security audit --json"
-		})
-	}
-	wg.Wait()
 	res := assess.Run(ctx, opts)
 	dir := o.out
 	if dir == "" {
@@ -243,17 +141,4 @@ func printAssessment(out io.Writer, res *assess.Assessment, written report.Paths
 			"      run 'clawwarden assess' again to see them close ('--fail-on violation' makes scripts fail while any violation is open)\n",
 			written.Dashboard, n)
 	}
-}
-
-// liveGateway scans the listening sockets for OpenClaw gateway processes.
-func liveGateway(ctx context.Context) *assess.LiveGateway {
-	inv, err := sockets.List(ctx, sockets.Options{Listening: true})
-	if err != nil {
-		return &assess.LiveGateway{Note: "the socket scan failed: " + err.Error()}
-	}
-	g := &assess.LiveGateway{Listeners: openclaw.GatewayListeners(inv.Sockets, openclaw.Cmdline)}
-	if inv.Partial {
-		g.Note = inv.Note
-	}
-	return g
 }

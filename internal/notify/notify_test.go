@@ -202,18 +202,25 @@ func TestRunRefusesCommandNotAllowlisted(t *testing.T) {
 	}
 }
 
-func TestRunFailedNotifierIsRetried(t *testing.T) {
+// failingNotifier returns Options for one new violation and a notifier
+// script with body, allowlisted.
+func failingNotifier(t *testing.T, body string) Options {
+	t.Helper()
 	dir := t.TempDir()
 	reports := filepath.Join(dir, "reports")
 	if err := os.Mkdir(reports, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	writeReports(t, reports, "gateway_loopback_only")
-	script := filepath.Join(dir, "fail.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\necho down >&2\nexit 3\n"), 0o700); err != nil {
+	script := filepath.Join(dir, "notifier.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n"+body), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{ReportsDir: reports, StateFile: filepath.Join(dir, "state.json"), Command: script, Allowlist: script, Now: time.Unix(0, 0)}
+	return Options{ReportsDir: reports, StateFile: filepath.Join(dir, "state.json"), Command: script, Allowlist: script, Now: time.Unix(0, 0)}
+}
+
+func TestRunFailedNotifierIsRetried(t *testing.T) {
+	o := failingNotifier(t, "echo down >&2\nexit 3\n")
 	if _, err := Run(context.Background(), o); !errors.Is(err, ErrNotifierFailed) || !strings.Contains(err.Error(), "down") {
 		t.Fatalf("Run error = %v, want ErrNotifierFailed with the notifier's output", err)
 	}
@@ -225,20 +232,10 @@ func TestRunFailedNotifierIsRetried(t *testing.T) {
 // TestRunNotifierTimeout: a notifier that hangs is stopped after Timeout
 // and the failure names it.
 func TestRunNotifierTimeout(t *testing.T) {
-	dir := t.TempDir()
-	reports := filepath.Join(dir, "reports")
-	if err := os.Mkdir(reports, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	writeReports(t, reports, "gateway_loopback_only")
-	script := filepath.Join(dir, "hang.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec sleep 30\n"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	o := Options{ReportsDir: reports, StateFile: filepath.Join(dir, "state.json"), Command: script, Allowlist: script,
-		Now: time.Unix(0, 0), Timeout: 100 * time.Millisecond}
+	o := failingNotifier(t, "exec sleep 30\n")
+	o.Timeout = 100 * time.Millisecond
 	_, err := Run(context.Background(), o)
-	if want := "notify command " + script + " timed out after 100ms"; !errors.Is(err, ErrNotifierFailed) || !strings.Contains(err.Error(), want) {
+	if want := "notify command " + o.Command + " timed out after 100ms"; !errors.Is(err, ErrNotifierFailed) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Run error = %v, want ErrNotifierFailed saying %q", err, want)
 	}
 }

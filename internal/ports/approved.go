@@ -25,7 +25,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
@@ -56,78 +58,144 @@ func LoadApproved(path string) ([]Rule, error) {
 // error messages. Errors wrap [safefile.ErrInvalid] and name the entry index
 // and field.
 func ParseApproved(data []byte, name string) ([]Rule, error) {
-	var raw []map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%s: %w: want a JSON array of {\"port\":N,\"protocol\":\"tcp\",\"command\":\"...\"} entries: %v", name, safefile.ErrInvalid, err)
+	entries, ok := scanApproved(data)
+	if !ok {
+		var err error
+		if entries, err = decodeApproved(data); err != nil {
+			return nil, fmt.Errorf("%s: %w: want a JSON array of {\"port\":N,\"protocol\":\"tcp\",\"command\":\"...\"} entries: %v", name, safefile.ErrInvalid, err)
+		}
 	}
-	rules := make([]Rule, 0, len(raw))
-	for i, m := range raw {
-		bad := func(field, format string, args ...any) error {
-			return fmt.Errorf("%s: %w: entry %d: %s: %s", name, safefile.ErrInvalid, i, field, fmt.Sprintf(format, args...))
-		}
-		if m == nil {
-			return nil, bad("entry", "want an object, got null")
-		}
-		var r Rule
-		port, ok := m["port"]
-		if !ok {
-			return nil, bad("port", "missing")
-		}
-		var p json.Number
-		dec := json.NewDecoder(bytes.NewReader(port))
-		dec.UseNumber()
-		if len(port) == 0 || port[0] == '"' || dec.Decode(&p) != nil {
-			return nil, bad("port", "want a number, got %s", port)
-		}
-		n, err := p.Int64()
-		if err != nil || n < 1 || n > 65535 {
-			return nil, bad("port", "want an integer from 1 to 65535, got %s", port)
-		}
-		r.Port = int(n)
-		str := func(key string) (string, error) {
-			v, ok := m[key]
-			if !ok || string(v) == "null" {
-				return "", nil
-			}
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return "", bad(key, "want a string, got %s", v)
-			}
-			return strings.TrimSpace(s), nil
-		}
-		proto, err := str("protocol")
+	rules := make([]Rule, 0, len(entries))
+	for i := range entries {
+		r, err := entries[i].rule()
 		if err != nil {
-			return nil, err
-		}
-		if r.Protocol, ok = normalProtocol(proto); !ok {
-			return nil, bad("protocol", "want \"tcp\" or \"udp\", got %q", proto)
-		}
-		if r.Command, err = str("command"); err != nil {
-			return nil, err
-		}
-		if r.Comment, err = str("comment"); err != nil {
-			return nil, err
-		}
-		field := "bind"
-		if r.Bind, err = str("bind"); err != nil {
-			return nil, err
-		}
-		if r.Bind == "" {
-			field = "address"
-			if r.Bind, err = str("address"); err != nil {
-				return nil, err
-			}
-		}
-		if r.Bind != "" {
-			a, err := netip.ParseAddr(strings.Trim(r.Bind, "[]"))
-			if err != nil {
-				return nil, bad(field, "want an IP address such as 127.0.0.1 or ::, got %q", r.Bind)
-			}
-			r.bind = a.Unmap()
+			return nil, fmt.Errorf("%s: %w: entry %d: %v", name, safefile.ErrInvalid, i, err)
 		}
 		rules = append(rules, r)
 	}
 	return rules, nil
+}
+
+// entry holds the raw JSON values of the keys of one approved_ports.json
+// entry that [Rule] reads; a value is nil when its key is absent.
+type entry struct {
+	null                                            bool // the entry is null, not an object
+	port, protocol, command, comment, bind, address []byte
+}
+
+// set records the value v of key; other keys are ignored. A repeated key
+// keeps its last value, as encoding/json does.
+func (en *entry) set(key string, v []byte) {
+	switch key {
+	case "port":
+		en.port = v
+	case "protocol":
+		en.protocol = v
+	case "command":
+		en.command = v
+	case "comment":
+		en.comment = v
+	case "bind":
+		en.bind = v
+	case "address":
+		en.address = v
+	}
+}
+
+// decodeApproved splits data into entries with encoding/json: the general
+// path for what [scanApproved] does not take.
+func decodeApproved(data []byte) ([]entry, error) {
+	var raw []map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, err
+	}
+	entries := make([]entry, len(raw))
+	for i, m := range raw {
+		entries[i].null = m == nil
+		for k, v := range m {
+			entries[i].set(k, v)
+		}
+	}
+	return entries, nil
+}
+
+// fieldError is an invalid field of an entry.
+type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+func bad(field, format string, args ...any) error {
+	return &fieldError{field, fmt.Sprintf(format, args...)}
+}
+
+// rule validates the entry and returns its rule.
+func (en *entry) rule() (Rule, error) {
+	var r Rule
+	if en.null {
+		return r, bad("entry", "want an object, got null")
+	}
+	port := en.port
+	switch {
+	case port == nil:
+		return r, bad("port", "missing")
+	case string(port) == "null":
+		return r, bad("port", "want an integer from 1 to 65535, got %s", port)
+	case port[0] != '-' && (port[0] < '0' || port[0] > '9'):
+		return r, bad("port", "want a number, got %s", port)
+	}
+	n, err := strconv.ParseInt(string(port), 10, 64)
+	if err != nil || n < 1 || n > 65535 {
+		return r, bad("port", "want an integer from 1 to 65535, got %s", port)
+	}
+	r.Port = int(n)
+	proto, err := str("protocol", en.protocol)
+	if err != nil {
+		return r, err
+	}
+	var ok bool
+	if r.Protocol, ok = normalProtocol(proto); !ok {
+		return r, bad("protocol", "want \"tcp\" or \"udp\", got %q", proto)
+	}
+	if r.Command, err = str("command", en.command); err != nil {
+		return r, err
+	}
+	if r.Comment, err = str("comment", en.comment); err != nil {
+		return r, err
+	}
+	field := "bind"
+	if r.Bind, err = str("bind", en.bind); err != nil {
+		return r, err
+	}
+	if r.Bind == "" {
+		field = "address"
+		if r.Bind, err = str("address", en.address); err != nil {
+			return r, err
+		}
+	}
+	if r.Bind != "" {
+		a, err := netip.ParseAddr(strings.Trim(r.Bind, "[]"))
+		if err != nil {
+			return r, bad(field, "want an IP address such as 127.0.0.1 or ::, got %q", r.Bind)
+		}
+		r.bind = a.Unmap()
+	}
+	return r, nil
+}
+
+// str returns the JSON string v (absent or null: ""), trimmed of spaces.
+func str(key string, v []byte) (string, error) {
+	if v == nil || string(v) == "null" {
+		return "", nil
+	}
+	// A string without escapes in valid UTF-8 is its content.
+	if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		return strings.TrimSpace(string(v[1 : len(v)-1])), nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", bad(key, "want a string, got %s", v)
+	}
+	return strings.TrimSpace(s), nil
 }
 
 // normalProtocol maps the accepted spellings of a protocol to "tcp", "udp" or

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -129,5 +130,71 @@ func TestMarshalRulesRoundTrip(t *testing.T) {
 	empty, _ := MarshalRules(nil)
 	if string(empty) != "[]\n" {
 		t.Errorf("no rules: got %q, want %q", empty, "[]\n")
+	}
+}
+
+// FuzzParseApproved checks that the fast path reads every document it takes
+// as encoding/json does.
+func FuzzParseApproved(f *testing.F) {
+	for _, name := range []string{"approved_ports.template.json", "approved_ports.bind.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{
+		`[]`, ` [ ] `, `[{}]`, `[null]`, `null`, `{}`, `[{"port": 22,}]`, `[{"port": 22}] x`,
+		`[{"port": 22, "port": 23}]`, `[{"Port": 22}]`, `[{"port": "22"}]`, `[{"port": null}]`,
+		`[{"port": 22.0}]`, `[{"port": -0}]`, `[{"port": 1e2}]`, `[{"port": 01}]`, `[{"port": true}]`,
+		`[{"port": 22, "command": "a\"b\\c\u00e9\ud83d\ude00 ", "comment": "\ud800"}]`,
+		"[{\"port\": 22, \"command\": \"bad\xffutf8\"}]", "[{\"port\": 22, \"command\": \"tab\there\"}]",
+		`[{"port": 22, "extra": {"nested": [1, 2]}, "protocol": "TCP6"}]`, `[{"p\u006frt": 22}]`,
+		`[{"port": 22, "bind": "[::1]"}, {"port": 23, "address": "10.0.0.1", "bind": null}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := scanApproved(data)
+		slow, err := decodeApproved(data)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("fast path took %q, which encoding/json rejects: %v", data, err)
+		}
+		if !reflect.DeepEqual(normalEntries(fast), normalEntries(slow)) {
+			t.Fatalf("%q:\nfast %+v\nslow %+v", data, fast, slow)
+		}
+	})
+}
+
+// normalEntries makes empty and nil values comparable.
+func normalEntries(es []entry) []entry {
+	if len(es) == 0 {
+		return nil
+	}
+	return es
+}
+
+// TestScanApprovedTakesBaselines checks that the fast path takes the files
+// people and `ports baseline` write.
+func TestScanApprovedTakesBaselines(t *testing.T) {
+	generated, err := MarshalRules(Baseline(benchInventory(50).Sockets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string][]byte{"generated": generated}
+	for _, name := range []string{"approved_ports.template.json", "approved_ports.bind.json"} {
+		if docs[name], err = os.ReadFile(filepath.Join("testdata", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, data := range docs {
+		fast, ok := scanApproved(data)
+		slow, err := decodeApproved(data)
+		if !ok || err != nil || !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%s: fast path took it: %v; decodes: %v; same entries: %v", name, ok, err, reflect.DeepEqual(fast, slow))
+		}
 	}
 }

@@ -39,13 +39,20 @@ func (e *evaluator) evaluate() {
 // outcome is the judgement of one check: the fields of a [Check] that the
 // evidence decides. Gap and Mitigation are dropped when Status is compliant.
 type outcome struct {
-	Status     string
-	Risk       string
+	Status     checkStatus
+	Risk       checkRisk
 	Observed   string // the state found, in one sentence
 	Evidence   string // what was read, where
 	Gap        string // what falls short of the control
 	Mitigation string // what to change, where
 }
+
+// checkStatus and checkRisk are the types of a [Check]'s Status and Risk,
+// named once for the judges.
+type (
+	checkStatus = string
+	checkRisk   = string
+)
 
 // set fills a check's outcome.
 func (e *evaluator) set(id string, out outcome) {
@@ -212,8 +219,8 @@ func short(h string) string {
 	return h
 }
 
-func worstRisk(risks []string) string {
-	order := []string{RiskLow, RiskMedium, RiskHigh, RiskCritical}
+func worstRisk(risks []checkRisk) checkRisk {
+	order := []checkRisk{RiskLow, RiskMedium, RiskHigh, RiskCritical}
 	best := -1
 	for _, r := range risks {
 		if i := slices.Index(order, r); i > best {
@@ -232,7 +239,7 @@ const maxReportAge = 24 * time.Hour
 
 // fromReport judges a check from a network report's status for it and its
 // findings' titles, risks and mitigations.
-func fromReport(now time.Time, file, generatedAt, status, scanCmd string, titles, risks, mitigations []string) outcome {
+func fromReport(now time.Time, file, generatedAt string, status checkStatus, scanCmd string, titles []string, risks []checkRisk, mitigations []string) outcome {
 	evText := fmt.Sprintf("%s (generated %s)", file, generatedAt)
 	if len(titles) == 0 && (status == "" || status == StatusCompliant) {
 		at, err := time.Parse(time.RFC3339, generatedAt)
@@ -279,7 +286,8 @@ func portCheck(ev *evidence, id string) outcome {
 	if rep == nil {
 		return reportMissing(ev.portsErr, file, "clawwarden ports")
 	}
-	var titles, risks, mits []string
+	var titles, mits []string
+	var risks []checkRisk
 	for _, f := range rep.Findings {
 		if f.CheckID == id {
 			titles, risks, mits = append(titles, f.Title), append(risks, f.Risk), append(mits, f.Mitigation)
@@ -321,7 +329,8 @@ func egressReport(ev *evidence) outcome {
 	if rep == nil {
 		return reportMissing(ev.egressErr, file, "clawwarden egress")
 	}
-	var titles, risks, mits []string
+	var titles, mits []string
+	var risks []checkRisk
 	for _, f := range rep.Findings {
 		titles, risks, mits = append(titles, f.Title), append(risks, f.Risk), append(mits, f.Mitigation)
 	}

@@ -52,10 +52,11 @@ func float(f float64) *float64 { return &f }
 
 // want is what a test expects of an outcome: status, risk and substrings.
 type want struct {
-	status, risk string
-	observed     string // substring; "" skips
-	evidence     string // substring; "" skips
-	mitigation   string // substring; "" skips
+	status     checkStatus
+	risk       checkRisk
+	observed   string // substring; "" skips
+	evidence   string // substring; "" skips
+	mitigation string // substring; "" skips
 }
 
 func (w want) check(t *testing.T, got outcome) {
@@ -134,18 +135,18 @@ func TestJudgeNetworkReport(t *testing.T) {
 	tests := []struct {
 		name        string
 		generatedAt string
-		status      string
+		status      checkStatus
 		titles      []string
-		risks       []string
+		risks       []checkRisk
 		want        want
 	}{
 		{"clean and fresh", fresh, StatusCompliant, nil, nil, want{status: StatusCompliant, risk: RiskLow, evidence: file}},
 		{"clean but stale", judgeNow.Add(-30 * time.Hour).Format(time.RFC3339), "", nil, nil,
 			want{status: StatusPartial, risk: RiskLow, observed: "30 hours old"}},
 		{"no valid time", "yesterday", "", nil, nil, want{status: StatusPartial, risk: RiskLow, observed: "no valid time"}},
-		{"findings, worst risk wins", fresh, StatusPartial, []string{"a", "b"}, []string{RiskLow, RiskHigh},
+		{"findings, worst risk wins", fresh, StatusPartial, []string{"a", "b"}, []checkRisk{RiskLow, RiskHigh},
 			want{status: StatusPartial, risk: RiskHigh, observed: "2 finding(s)", evidence: ": a; b"}},
-		{"findings without a status are violations", fresh, "", []string{"1", "2", "3", "4", "5", "6", "7"}, []string{RiskMedium},
+		{"findings without a status are violations", fresh, "", []string{"1", "2", "3", "4", "5", "6", "7"}, []checkRisk{RiskMedium},
 			want{status: StatusViolation, risk: RiskMedium, evidence: "5; and 2 more"}},
 	}
 	for _, tt := range tests {

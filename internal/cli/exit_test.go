@@ -11,6 +11,7 @@ import (
 // TestExitTableInReadme keeps README.md's exit status table and exitTable in
 // agreement, row for row.
 func TestExitTableInReadme(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

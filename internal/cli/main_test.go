@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 
 // TestScript runs the end-to-end scripts in testdata/script.
 func TestScript(t *testing.T) {
+	t.Parallel()
 	scripttest.Run(t, "testdata/script")
 }
 

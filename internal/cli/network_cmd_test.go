@@ -87,6 +87,7 @@ func nsRun(t *testing.T, ns *sockettest.Netns, cw string, env []string, wrapper 
 // findings of `clawwarden ports` run inside the namespace, with both
 // scanners, as root and as an unprivileged user.
 func TestPortsNetns(t *testing.T) {
+	t.Parallel()
 	ns := sockettest.NewNetns(t)
 	ns.AddAddr("10.200.31.1/24")
 	node := sockettest.CopyTestBinary(t, "node")
@@ -236,6 +237,7 @@ func TestPortsNetns(t *testing.T) {
 // namespace: allowed by CIDR, by host (a name from the namespace's hosts
 // file), by host_regex over the confirmed reverse name, and not allowed.
 func TestEgressNetns(t *testing.T) {
+	t.Parallel()
 	client := sockettest.NewNetns(t)
 	server := sockettest.NewNetns(t)
 	sockettest.Link(t, client, server, "10.200.32.1/24", "10.200.32.2/24")

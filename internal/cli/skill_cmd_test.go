@@ -12,6 +12,7 @@ import (
 // TestSkillExitTable keeps the exit status table in SKILL.md, which the agent
 // reads, in agreement with exitTable.
 func TestSkillExitTable(t *testing.T) {
+	t.Parallel()
 	row := regexp.MustCompile(`(?m)^\| (\d+) \| (.+) \|$`)
 	var got []string
 	for _, m := range row.FindAllStringSubmatch(string(skill.Content), -1) {

@@ -48,10 +48,13 @@ type Passphrase struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// ErrWeakPassphrase: a new passphrase shorter than 8 characters.
+var ErrWeakPassphrase = errors.New("the approval passphrase must have at least 8 characters")
+
 // NewPassphrase derives a verifier for pass with a fresh random salt.
 func NewPassphrase(pass string, params KDFParams, now time.Time) (*Passphrase, error) {
 	if len(pass) < 8 {
-		return nil, errors.New("the approval passphrase must have at least 8 characters")
+		return nil, ErrWeakPassphrase
 	}
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clawwarden/clawwarden/internal/approval"
-	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/quote"
@@ -27,18 +26,6 @@ func (a *app) queue() (*approval.Queue, config.Paths, error) {
 		return nil, paths, err
 	}
 	return &approval.Queue{Dir: paths.PendingDir(), Now: a.now}, paths, nil
-}
-
-// auditEvent records a person's action; a failure is reported, not fatal.
-func (a *app) auditEvent(paths config.Paths, rec audit.Record) {
-	rec.Time = a.now().UTC()
-	if cwd, err := os.Getwd(); err == nil {
-		rec.Cwd = cwd
-	}
-	log := &audit.Log{Path: paths.Security(config.AuditLogFile)}
-	if err := log.Append(rec); err != nil {
-		a.printf("warning: audit log: %v", err)
-	}
 }
 
 func (a *app) approver() (*guard.Approver, error) {
@@ -237,9 +224,7 @@ Changing an existing passphrase asks for the current one first.`,
 			if err != nil {
 				return err
 			}
-			path := paths.Security(config.PassphraseFile)
-			old, err := approval.LoadPassphrase(path)
-			if err != nil {
+			if _, err := approval.LoadPassphrase(paths.Security(config.PassphraseFile)); err != nil {
 				return err
 			}
 			t, err := approval.OpenTerminal()
@@ -247,7 +232,7 @@ Changing an existing passphrase asks for the current one first.`,
 				return withHint(err, "set the passphrase from your own terminal")
 			}
 			defer t.Close()
-			return a.setPassphrase(t, old, path)
+			return a.setPassphrase(t)
 		},
 	}
 	status := &cobra.Command{
@@ -275,41 +260,20 @@ Changing an existing passphrase asks for the current one first.`,
 	return cmd
 }
 
-// setPassphrase asks on t for the current passphrase (when old is set) and
-// a new one, twice, and stores its verifier at path.
-func (a *app) setPassphrase(t *approval.Terminal, old *approval.Passphrase, path string) error {
-	paths, err := a.Paths()
+// setPassphrase asks on t for the current passphrase (when one is set)
+// and a new one, twice, and stores its verifier.
+func (a *app) setPassphrase(t *approval.Terminal) error {
+	ap, err := a.approver()
 	if err != nil {
 		return err
 	}
-	if old != nil {
-		cur, err := t.Secret("Current approval passphrase: ")
-		if err != nil {
-			return approval.ErrBadToken
-		}
-		if _, err := old.Key(cur); err != nil {
-			return err
-		}
-	}
-	p1, err := t.Secret("New approval passphrase (at least 8 characters): ")
-	if err != nil {
+	path, done, err := ap.SetPassphrase(t)
+	if !done {
 		return err
 	}
-	p2, err := t.Secret("Repeat it: ")
 	if err != nil {
-		return err
+		a.printf("warning: %v", err)
 	}
-	if p1 != p2 {
-		return withCode(ExitBadToken, errors.New("the two passphrases differ; nothing changed"))
-	}
-	p, err := approval.NewPassphrase(p1, approval.DefaultKDF, a.now())
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	if err := p.Save(path); err != nil {
-		return err
-	}
-	a.auditEvent(paths, audit.Record{Event: "passphrase", Decision: "set", Detail: "approval passphrase set"})
 	fmt.Fprintf(a.stdio.Out, "approval passphrase set (%s)\n", path)
 	return nil
 }

@@ -39,6 +39,8 @@ func domainCode(err error) (int, bool) {
 		{shim.ErrRiskyOptions, ExitPolicyBlock},
 		{shim.ErrNoPerson, ExitDenied},
 		{config.ErrBadSetting, ExitUsage},
+		{guard.ErrPassphraseMismatch, ExitBadToken},
+		{approval.ErrWeakPassphrase, ExitUsage},
 	} {
 		if errors.Is(err, m.err) {
 			return m.code, true

@@ -145,7 +145,7 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 			done.Passphrase = true
 		} else if !interactive {
 			fmt.Fprintln(w, "not set (no terminal or --yes)")
-		} else if err := a.setPassphrase(t, nil, paths.Security(config.PassphraseFile)); err != nil {
+		} else if err := a.setPassphrase(t); err != nil {
 			fail(err)
 		} else {
 			done.Passphrase = true

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clawwarden/clawwarden/internal/approval"
-	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/quote"
 	"github.com/clawwarden/clawwarden/internal/session"
@@ -108,19 +107,20 @@ func (a *app) sessionStatus(asJSON bool) error {
 }
 
 func (a *app) sessionDrop() error {
-	paths, err := a.Paths()
+	ap, err := a.approver()
 	if err != nil {
 		return err
 	}
-	store := &session.Store{Path: paths.Security(config.SessionStateFile), Now: a.now}
-	aside, err := store.Reset()
-	if err != nil {
+	aside, done, err := ap.DropSession()
+	if !done {
 		return err
+	}
+	if err != nil {
+		a.printf("warning: %v", err)
 	}
 	if aside != "" {
 		a.printf("the unreadable state file was kept as %s", aside)
 	}
-	a.auditEvent(paths, audit.Record{Event: "session", Decision: "dropped", Detail: "clawwarden session drop"})
 	fmt.Fprintln(a.stdio.Out, "privileged session dropped: every privileged command needs approval again")
 	return nil
 }

@@ -382,6 +382,29 @@ func TestOutOfBandWithPassphrase(t *testing.T) {
 	if strings.Contains(string(data), "correct horse") {
 		t.Fatal("passphrase stored in clear")
 	}
+	// Changing it: the current one first; a mismatch or a short one
+	// changes nothing and says why.
+	for _, tt := range []struct {
+		first, second, want string
+		code                int
+	}{
+		{"another passphrase", "another passphrasf", "the two passphrases differ", 4},
+		{"short", "short", "at least 8 characters", 64},
+	} {
+		c := f.console(nil, "approval", "set-passphrase")
+		c.Expect(`Current approval passphrase: `)
+		c.Send("correct horse battery\n")
+		c.Expect(`New approval passphrase`)
+		c.Send(tt.first + "\n")
+		c.Expect(`Repeat it: `)
+		c.Send(tt.second + "\n")
+		if code := c.Wait(); code != tt.code || !strings.Contains(c.Output(), tt.want) {
+			t.Fatalf("set-passphrase %q/%q: exit %d, want %d and %q:\n%s", tt.first, tt.second, code, tt.code, tt.want, c.Output())
+		}
+		if now, _ := os.ReadFile(f.securityFile("approval-passphrase.json")); string(now) != string(data) {
+			t.Fatal("a refused change rewrote the passphrase record")
+		}
+	}
 
 	start := func() (*exec.Cmd, *strings.Builder) {
 		g := f.cmd(nil, "exec", "--approval-timeout", "60s", "--", "/usr/bin/id", "-u")

@@ -9,11 +9,16 @@ import (
 	"github.com/clawwarden/clawwarden/internal/quote"
 )
 
-// CronQuote quotes s as one /bin/sh word ([quote.Shell]) and escapes %,
-// which cron would otherwise turn into a newline; cron drops the backslash
-// before handing the line to the shell (crontab(5)).
+// CronQuote quotes s as one /bin/sh word ([quote.Shell]), always in single
+// quotes, as crontab lines written before were, so a reinstall finds them
+// unchanged; and it escapes %, which cron would otherwise turn into a
+// newline (cron drops the backslash before the shell sees it; crontab(5)).
 func CronQuote(s string) string {
-	return strings.ReplaceAll(quote.Shell(s), "%", `\%`)
+	q := quote.Shell(s)
+	if q == s { // nothing to quote, so no single quote inside
+		q = "'" + s + "'"
+	}
+	return strings.ReplaceAll(q, "%", `\%`)
 }
 
 // marked reports whether a crontab line ends in marker.

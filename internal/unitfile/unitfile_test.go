@@ -101,9 +101,9 @@ func TestPlistRoundTrip(t *testing.T) {
 
 func TestCronQuote(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"/usr/bin/x", `/usr/bin/x`},
+		{"/usr/bin/x", `'/usr/bin/x'`},
 		{"/opt/it's 100%/x", `'/opt/it'"'"'s 100\%/x'`},
-		{"/opt/50%", `/opt/50\%`},
+		{"/opt/50%", `'/opt/50\%'`},
 		{"$(id)", `'$(id)'`},
 	}
 	for _, tt := range tests {

@@ -266,7 +266,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 			for i, a := range tt.args {
 				args[i] = strings.ReplaceAll(a, "DIR", dir)
 			}
-			code, out, errOut := run(env, "", args...)
+			code, out, errOut := run(env, args...)
 			if code != tt.wantCode {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, out, errOut)
 			}
@@ -327,7 +327,7 @@ func TestAuditVerifyJSON(t *testing.T) {
 		return r
 	}
 
-	code, out, _ := run(env, "", "audit", "verify", "--json")
+	code, out, _ := run(env, "audit", "verify", "--json")
 	got := decode(out)
 	ls := fileLines(t, path)
 	if code != 0 || !got.OK || !got.Exists || got.Records != 2 || got.Head != sha(ls[1]) || got.HeadFile != "ok" || got.Broken != nil || got.Path != path {
@@ -340,11 +340,11 @@ func TestAuditVerifyJSON(t *testing.T) {
 	// The head noted now anchors the first two lines after more appends.
 	anchor := got.Head
 	appendRecords(t, path, audit.Record{Event: "session"})
-	code, out, _ = run(env, "", "audit", "verify", "--json", "--anchor", anchor)
+	code, out, _ = run(env, "audit", "verify", "--json", "--anchor", anchor)
 	if got := decode(out); code != 0 || !got.OK || got.AnchorLine != 2 || got.Records != 3 {
 		t.Errorf("anchored: exit %d, %+v", code, got)
 	}
-	code, out, _ = run(env, "", "audit", "verify", "--anchor", strings.ToUpper(anchor))
+	code, out, _ = run(env, "audit", "verify", "--anchor", strings.ToUpper(anchor))
 	if code != 0 || !strings.Contains(out, "anchor found at line 2: nothing up to it has changed\n") {
 		t.Errorf("anchored, text: exit %d\n%s", code, out)
 	}
@@ -366,17 +366,17 @@ func TestAuditVerifyJSON(t *testing.T) {
 		prev = sha(string(data))
 	}
 	writeAuditFile(t, path, buf.String())
-	code, out, _ = run(env, "", "audit", "verify", "--json")
+	code, out, _ = run(env, "audit", "verify", "--json")
 	if got := decode(out); code != ExitAuditBroken || got.OK || got.HeadFile != "mismatch" || got.Broken == nil || got.Broken.Line != 3 || got.Head != "" {
 		t.Errorf("rewritten, head file kept: exit %d, %+v", code, got)
 	}
 	os.Remove(path + ".head")
-	code, out, errOut := run(env, "", "audit", "verify", "--anchor", anchor)
+	code, out, errOut := run(env, "audit", "verify", "--anchor", anchor)
 	if code != ExitAuditBroken || !strings.Contains(out, "ok, 3 records\n") || !strings.Contains(out, "anchor "+anchor+" not found\n") ||
 		!strings.Contains(errOut, "does not contain the anchor") {
 		t.Errorf("rewritten: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
-	code, out, errOut = run(env, "", "audit", "verify", "--json", "--anchor", anchor)
+	code, out, errOut = run(env, "audit", "verify", "--json", "--anchor", anchor)
 	if got := decode(out); code != ExitAuditBroken || got.OK || got.AnchorLine != 0 || got.HeadFile != "missing" {
 		t.Errorf("rewritten, JSON: exit %d, %+v", code, got)
 	}
@@ -387,7 +387,7 @@ func TestAuditVerifyJSON(t *testing.T) {
 	// Broken.
 	ls = fileLines(t, path)
 	writeAuditFile(t, path, ls[0]+"\n"+ls[2]+"\n")
-	code, out, _ = run(env, "", "audit", "verify", "--json")
+	code, out, _ = run(env, "audit", "verify", "--json")
 	if got := decode(out); code != ExitAuditBroken || got.OK || got.Broken == nil || got.Broken.Line != 2 || got.Head != "" || got.Records != 1 || got.HeadFile != "missing" {
 		t.Errorf("broken: exit %d, %+v", code, got)
 	}
@@ -395,19 +395,19 @@ func TestAuditVerifyJSON(t *testing.T) {
 	// Broken before the head file's line: the head is not compared.
 	appendRecords(t, filepath.Join(filepath.Dir(path), "new.jsonl"), audit.Record{Event: "request"}, audit.Record{Event: "result"})
 	os.Rename(filepath.Join(filepath.Dir(path), "new.jsonl.head"), path+".head")
-	code, out, _ = run(env, "", "audit", "verify", "--json")
+	code, out, _ = run(env, "audit", "verify", "--json")
 	if got := decode(out); code != ExitAuditBroken || got.Broken == nil || got.Broken.Line != 2 || got.HeadFile != "unchecked" {
 		t.Errorf("broken, head file unchecked: exit %d, %+v", code, got)
 	}
 
 	// The log deleted, its head file left.
 	os.Remove(path)
-	code, out, _ = run(env, "", "audit", "verify", "--json")
+	code, out, _ = run(env, "audit", "verify", "--json")
 	if got := decode(out); code != ExitAuditBroken || got.OK || got.Exists || got.HeadFile != "mismatch" || got.Broken == nil || got.Broken.Line != 1 {
 		t.Errorf("deleted: exit %d, %+v", code, got)
 	}
 	os.Remove(path + ".head")
-	code, out, _ = run(env, "", "audit", "verify", "--json")
+	code, out, _ = run(env, "audit", "verify", "--json")
 	if got := decode(out); code != 0 || !got.OK || got.Exists || got.HeadFile != "missing" || got.Broken != nil {
 		t.Errorf("no log: exit %d, %+v", code, got)
 	}
@@ -416,11 +416,11 @@ func TestAuditVerifyJSON(t *testing.T) {
 func TestAuditTailCommand(t *testing.T) {
 	t.Parallel()
 	env, path := auditEnv(t)
-	code, out, _ := run(env, "", "audit", "tail")
+	code, out, _ := run(env, "audit", "tail")
 	if code != 0 || out != "no audit log yet at "+path+"\n" {
 		t.Errorf("no log: exit %d, %q", code, out)
 	}
-	code, out, _ = run(env, "", "audit", "tail", "--json")
+	code, out, _ = run(env, "audit", "tail", "--json")
 	if code != 0 || out != "[]\n" {
 		t.Errorf("no log, JSON: exit %d, %q", code, out)
 	}
@@ -436,7 +436,7 @@ func TestAuditTailCommand(t *testing.T) {
 		audit.Record{Time: at, Event: "policy", Decision: "allow", Rule: "allow_exact[0]", RequestID: "r1"},
 		audit.Record{Time: at, Event: "result", Decision: "ran", ExitCode: &zero, Argv: []string{"/bin/echo", "\x1b[2J\nfake line", "\u202eevil"}, RequestID: "r1"},
 	)
-	code, out, errOut := run(env, "", "audit", "tail")
+	code, out, errOut := run(env, "audit", "tail")
 	want := `[legacy] ` + legacyAuditLine + `
 2025-06-01T12:30:45.123Z  request  -  /usr/bin/apt-get install -y 'it'"'"'s'  session=task-1  reason='install the web server'  request=r1
 2025-06-01T12:30:45.123Z  policy  allow  rule='allow_exact[0]'  request=r1
@@ -449,7 +449,7 @@ func TestAuditTailCommand(t *testing.T) {
 		t.Errorf("control characters reached the terminal: %q", out)
 	}
 
-	code, out, _ = run(env, "", "audit", "tail", "-n", "2")
+	code, out, _ = run(env, "audit", "tail", "-n", "2")
 	if lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); code != 0 || len(lines) != 2 || !strings.Contains(lines[0], "policy  allow") {
 		t.Errorf("-n 2: exit %d\n%s", code, out)
 	}
@@ -457,12 +457,12 @@ func TestAuditTailCommand(t *testing.T) {
 	// A torn tail shows as invalid, with its offset.
 	data, _ := os.ReadFile(path)
 	writeAuditFile(t, path, string(data[:len(data)-20]))
-	code, out, _ = run(env, "", "audit", "tail", "-n", "1")
+	code, out, _ = run(env, "audit", "tail", "-n", "1")
 	if m := regexp.MustCompile(`^\[invalid at byte \d+: not a valid JSON object: .*\] \{"prev":"[0-9a-f]{64}",.*\\u001b`).MatchString(out); code != 0 || !m {
 		t.Errorf("torn tail: exit %d\n%s", code, out)
 	}
 
-	code, out, _ = run(env, "", "audit", "tail", "--json", "-n", "3")
+	code, out, _ = run(env, "audit", "tail", "--json", "-n", "3")
 	var arr []map[string]any
 	if err := json.Unmarshal([]byte(out), &arr); err != nil || code != 0 {
 		t.Fatalf("JSON: exit %d, %v\n%s", code, err, out)
@@ -470,20 +470,20 @@ func TestAuditTailCommand(t *testing.T) {
 	if len(arr) != 3 || arr[0]["event"] != "request" || arr[0]["prev"] == nil || arr[1]["rule"] != "allow_exact[0]" || arr[2]["invalid"] == nil || arr[2]["offset"] == nil {
 		t.Errorf("JSON entries: %v", arr)
 	}
-	code, out, _ = run(env, "", "audit", "tail", "--json", "-n", "100")
+	code, out, _ = run(env, "audit", "tail", "--json", "-n", "100")
 	arr = nil
 	if err := json.Unmarshal([]byte(out), &arr); err != nil || code != 0 || len(arr) != 4 || arr[0]["command"] != "id" {
 		t.Errorf("JSON with legacy: exit %d, %v, %v", code, err, arr)
 	}
 
 	for _, args := range [][]string{{"-n", "0"}, {"-n", "-3"}, {"-n", "x"}, {"extra"}} {
-		if code, _, _ := run(env, "", append([]string{"audit", "tail"}, args...)...); code != ExitUsage {
+		if code, _, _ := run(env, append([]string{"audit", "tail"}, args...)...); code != ExitUsage {
 			t.Errorf("audit tail %q: exit %d, want %d", args, code, ExitUsage)
 		}
 	}
 
 	os.Chmod(path, 0o606)
-	if code, _, errOut := run(env, "", "audit", "tail"); code != ExitBadState {
+	if code, _, errOut := run(env, "audit", "tail"); code != ExitBadState {
 		t.Errorf("other-writable log: exit %d, want %d: %s", code, ExitBadState, errOut)
 	}
 }

@@ -45,10 +45,11 @@ type emptyLayoutM struct{ m *testing.M }
 
 func (e emptyLayoutM) Run() int { return withEmptyLayout(e.m.Run) }
 
-// run runs clawwarden in-process with env as its whole environment and
-// stdin as its standard input, and returns its exit status and output.
-func run(env []string, stdin string, args ...string) (code int, stdout, stderr string) {
+// run runs clawwarden in-process with env as its whole environment and an
+// empty standard input, and returns its exit status and output. Tests that
+// need no Go-level setup or inspection are scripts instead (TestScript).
+func run(env []string, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = Run(append([]string{"clawwarden"}, args...), Stdio{In: strings.NewReader(stdin), Out: &out, Err: &errb, Env: env})
+	code = Run(append([]string{"clawwarden"}, args...), Stdio{In: strings.NewReader(""), Out: &out, Err: &errb, Env: env})
 	return code, out.String(), errb.String()
 }

@@ -36,7 +36,7 @@ func netEnv(t *testing.T) string {
 
 // runCLI is run with the test process's environment (see netEnv).
 func runCLI(args ...string) (code int, stdout, stderr string) {
-	return run(os.Environ(), "", args...)
+	return run(os.Environ(), args...)
 }
 
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {

@@ -73,17 +73,17 @@ func RequirePasswordUser(t testing.TB) User {
 func requireUser(t testing.TB, name string) User {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: run ./scripts/test as root (it creates the test user and sudoers rule)")
+		Skip(t, "needs root: run ./scripts/test as root (it creates the test user and sudoers rule)")
 	}
 	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Skip("sudo is not installed: run ./scripts/test as root, which installs it")
+		Skip(t, "sudo is not installed: run ./scripts/test as root, which installs it")
 	}
 	u, err := user.Lookup(name)
 	if err != nil {
-		t.Skipf("test user %s missing: run ./scripts/test-user setup as root", name)
+		Skip(t, "test user %s missing: run ./scripts/test-user setup as root", name)
 	}
 	if _, err := os.Stat("/etc/sudoers.d/" + UserName); err != nil {
-		t.Skipf("sudoers rule for %s missing: run ./scripts/test-user setup as root", name)
+		Skip(t, "sudoers rule for %s missing: run ./scripts/test-user setup as root", name)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)

@@ -56,6 +56,7 @@ type sameUser struct {
 	evidence  []string
 }
 
+// finding adds one finding; violation says it voids the password.
 func (b *sameUser) finding(violation bool, obs, gap, fix string) {
 	b.violation = b.violation || violation
 	b.found, b.gaps, b.fixes = append(b.found, obs), append(b.gaps, gap), append(b.fixes, fix)

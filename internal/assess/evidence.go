@@ -167,6 +167,7 @@ func (ev *evidence) gatherSudo(ctx context.Context) {
 	}
 }
 
+// readReport reads a JSON report of clawwarden's own.
 func readReport[T any](path string) (*T, error) {
 	data, err := safefile.ReadFile(path)
 	if err != nil {
@@ -179,6 +180,7 @@ func readReport[T any](path string) (*T, error) {
 	return &r, nil
 }
 
+// gatherNetwork reads the latest port and egress reports.
 func (ev *evidence) gatherNetwork() {
 	ev.network = []NetworkFinding{}
 	ev.portsRep, ev.portsErr = readReport[ports.Report](filepath.Join(ev.ReportsDir, ports.ReportFile))
@@ -199,6 +201,7 @@ func (ev *evidence) gatherNetwork() {
 	}
 }
 
+// gatherAudit verifies the audit chain and reads its latest records.
 func (ev *evidence) gatherAudit() {
 	path := ev.Paths.Security(config.AuditLogFile)
 	ev.chain = ChainVerdict{File: path}
@@ -236,6 +239,7 @@ func (ev *evidence) gatherAudit() {
 	}
 }
 
+// readFile reads the file at p under the assessment's root.
 func (ev *evidence) readFile(p string) fileRead {
 	p = ev.root(p)
 	data, err := os.ReadFile(p)
@@ -278,6 +282,7 @@ func (ev *evidence) readPAM() pamStack {
 	return st
 }
 
+// readPAMFile reads one PAM configuration file.
 func readPAMFile(path string) pamFile {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -370,6 +375,7 @@ func (ev *evidence) gatherFiles() {
 	ev.inputError(err)
 }
 
+// gatherSession reads the session state of same-user approvals.
 func (ev *evidence) gatherSession() {
 	ev.sessionPath = ev.Paths.Security(config.SessionStateFile)
 	data, err := safefile.ReadFile(ev.sessionPath)

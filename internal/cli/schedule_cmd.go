@@ -23,9 +23,6 @@ func init() {
 	installSchedule = func(_ context.Context, a *app) error { return a.scheduleInstall(time.Hour) }
 }
 
-// scheduleLookPath finds those commands; tests replace it.
-var scheduleLookPath = exec.LookPath
-
 func newScheduleCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schedule",
@@ -108,7 +105,7 @@ func (a *app) scheduleConfig(needExe bool) (schedule.Config, error) {
 		SecurityDir: p.SecurityDir,
 		UID:         os.Getuid(),
 		GOOS:        runtime.GOOS,
-		LookPath:    scheduleLookPath,
+		LookPath:    exec.LookPath,
 		Now:         a.now,
 		User:        a.getenv("USER"),
 	}

@@ -273,7 +273,7 @@ func ParsePluginInspect(out []byte) (*PluginInfo, error) {
 // is parsed then too.
 func (o *CLI) SecurityAudit(ctx context.Context) (*AuditReport, error) {
 	out, runErr := o.run(ctx, o.cmd(nil, "security", "audit", "--json"))
-	if errors.Is(runErr, command.ErrTimeout) || len(out.Stdout) == 0 && runErr != nil {
+	if runErr != nil && (errors.Is(runErr, command.ErrTimeout) || len(out.Stdout) == 0) {
 		return nil, runErr
 	}
 	r, err := ParseAudit(out.Stdout)

@@ -3,11 +3,13 @@ package assess
 import (
 	"context"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/clawwarden/clawwarden/internal/boundary"
+	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/enforce"
 )
 
@@ -43,5 +45,34 @@ func TestEnforcement(t *testing.T) {
 	en := enforcement(st)
 	if !en.Enforced || en.AgentUser != "agent" || en.Keys != 2 || en.HardwareKeys != 1 || len(en.Evidence) != 1 {
 		t.Errorf("enforcement = %+v; want enforced for agent, 2 keys, 1 hardware", en)
+	}
+}
+
+// TestGather reads this host as the assess command does, with OpenClaw's
+// commands skipped.
+func TestGather(t *testing.T) {
+	env := map[string]string{"HOME": t.TempDir()}
+	getenv := func(k string) string { return env[k] }
+	paths, err := config.Locate(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Gather(context.Background(), GatherOptions{Paths: paths, Getenv: getenv, Now: judgeNow})
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.User != u.Username || o.UID != os.Getuid() || o.Now != judgeNow || o.ConfigPath == "" {
+		t.Errorf("Gather: user %q uid %d now %v config %q; want %q, %d, %v and a config path", o.User, o.UID, o.Now, o.ConfigPath, u.Username, os.Getuid(), judgeNow)
+	}
+	if o.SudoList == nil || o.Gateway == nil || (o.Hook == nil && o.HookErr == nil) {
+		t.Errorf("Gather left evidence unread: sudo list %v, gateway %v, hook %v (%v)", o.SudoList != nil, o.Gateway, o.Hook, o.HookErr)
+	}
+	const skipped = "skipped (--no-openclaw-audit)"
+	if o.OpenClawAuditNote != skipped || o.ExecPolicyNote != skipped || o.OpenClawAudit != nil || o.ExecPolicy != nil {
+		t.Errorf("OpenClaw commands not skipped: %q, %q", o.OpenClawAuditNote, o.ExecPolicyNote)
+	}
+	if o.Enforced != nil {
+		t.Errorf("enforced mode read although not installed: %+v", o.Enforced)
 	}
 }

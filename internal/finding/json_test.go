@@ -3,7 +3,10 @@ package finding
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -105,5 +108,37 @@ func TestWriteJSON(t *testing.T) {
 	}
 	if err := WriteJSON(&bytes.Buffer{}, []int{1}); err == nil {
 		t.Error("WriteJSON of a slice: want an error")
+	}
+}
+
+// TestWriteJSONLong checks a slice long enough to be encoded in parallel
+// batches, into a growable buffer and through a plain writer.
+func TestWriteJSONLong(t *testing.T) {
+	for _, n := range []int{1, 127, 128, 129, 1000, 1025} {
+		r := testReport{Elems: make([]testElem, n)}
+		want := "{\n  \"generated_at\": \"\",\n  \"complete\": false,\n  \"elems\": ["
+		for i := range r.Elems {
+			r.Elems[i] = testElem{Name: strings.Repeat("x", i%7) + "<" + strconv.Itoa(i) + ">", Flags: []string{}}
+			b, err := json.Marshal(&r.Elems[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i > 0 {
+				want += ","
+			}
+			want += "\n    " + strings.NewReplacer(`\u003c`, "<", `\u003e`, ">").Replace(string(b))
+		}
+		want += "\n  ],\n  \"others\": null,\n  \"nil\": null,\n  \"summary\": {\n    \"status\": \"\",\n    \"by_risk\": null\n  }\n}\n"
+		var buf bytes.Buffer
+		if err := WriteJSON(&buf, &r); err != nil {
+			t.Fatal(err)
+		}
+		var sb strings.Builder
+		if err := WriteJSON(struct{ io.Writer }{&sb}, &r); err != nil {
+			t.Fatal(err)
+		}
+		if buf.String() != want || sb.String() != want {
+			t.Errorf("%d elements: got\n%s\nwant\n%s", n, buf.String(), want)
+		}
 	}
 }

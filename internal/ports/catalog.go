@@ -66,7 +66,16 @@ var Catalog = []Service{
 // Insecure returns the catalog entry for a listener of proto on port, if the
 // service is insecure at that exposure (public reports a non-loopback bind).
 func Insecure(proto string, port uint16, public bool) (Service, bool) {
-	for _, s := range Catalog {
+	if s := insecure(proto, port, public); s != nil {
+		return *s, true
+	}
+	return Service{}, false
+}
+
+// insecure is [Insecure] returning the entry of [Catalog], or nil.
+func insecure(proto string, port uint16, public bool) *Service {
+	for i := range Catalog {
+		s := &Catalog[i]
 		if s.Protocol != "" && s.Protocol != proto {
 			continue
 		}
@@ -74,9 +83,9 @@ func Insecure(proto string, port uint16, public bool) (Service, bool) {
 			continue
 		}
 		if s.PublicOnly && !public {
-			return Service{}, false
+			return nil
 		}
-		return s, true
+		return s
 	}
-	return Service{}, false
+	return nil
 }

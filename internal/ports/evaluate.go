@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -133,21 +134,33 @@ func Evaluate(in Input) Report {
 		sockets.Sort(ss)
 	}
 	e := newEvaluator(in, len(ss))
+	// First every listener's entry and verdict, then the findings of the
+	// flagged ones, allocated once.
 	r.Listeners = make([]Listener, 0, len(ss))
-	r.Findings = make([]Finding, 0, len(ss))
+	verdicts := make([]verdict, 0, len(ss))
+	flagged := 0
 	for i := range ss {
-		s := &ss[i]
-		if !s.Listening() {
+		if !ss[i].Listening() {
 			continue
 		}
 		r.Listeners = append(r.Listeners, Listener{})
-		r.Findings = append(r.Findings, Finding{})
-		l, f := &r.Listeners[len(r.Listeners)-1], &r.Findings[len(r.Findings)-1]
-		if !e.evaluate(s, l, f) {
-			r.Findings = r.Findings[:len(r.Findings)-1]
-			f = nil
+		v := e.listener(&ss[i], &r.Listeners[len(r.Listeners)-1])
+		verdicts = append(verdicts, v)
+		if v.flagged {
+			flagged++
 		}
-		r.Summary.add(s, l, f)
+	}
+	r.Findings = make([]Finding, flagged)
+	flagged = 0
+	for i, v := range verdicts {
+		l := &r.Listeners[i]
+		var f *Finding
+		if v.flagged {
+			f = &r.Findings[flagged]
+			flagged++
+			e.finding(v.s, l, v, f)
+		}
+		r.Summary.add(v.s, l, f)
 	}
 	r.Summary.Status = string(finding.Compliant)
 	for _, st := range r.Summary.Checks {
@@ -298,27 +311,73 @@ func bindDescription(a netip.Addr) string {
 // that texts repeated in thousands of findings are built once.
 type evaluator struct {
 	in         Input
-	byPort     map[int][]int32 // indexes of the rules for each port, in order
+	byPort     []int32 // indexes of the rules, sorted by port (stable)
 	due        map[finding.Risk]string
 	missingEv  string
 	missingFix string
-	ints       []int // backing store for the pid, uid and index pointers
+	ints       []int                    // backing store for the pid, uid and index pointers
+	addrs      map[netip.Addr]addrTexts // texts of each bind address
+	owners     map[int]string           // evidence text of each owning pid
 }
 
+// addrTexts are the texts of one bind address.
+type addrTexts struct{ addr, bind string }
+
 func newEvaluator(in Input, sockets int) *evaluator {
-	e := &evaluator{in: in, due: map[finding.Risk]string{}, ints: make([]int, 0, 3*sockets)}
+	e := &evaluator{
+		in:     in,
+		due:    map[finding.Risk]string{},
+		ints:   make([]int, 0, 3*sockets),
+		addrs:  map[netip.Addr]addrTexts{},
+		owners: map[int]string{},
+	}
 	for _, r := range finding.Risks {
 		e.due[r] = finding.DueDate(in.Now, r)
 	}
 	if !in.BaselineMissing {
-		e.byPort = make(map[int][]int32, len(in.Rules))
-		for i, r := range in.Rules {
-			e.byPort[r.Port] = append(e.byPort[r.Port], int32(i))
+		e.byPort = make([]int32, len(in.Rules))
+		for i := range e.byPort {
+			e.byPort[i] = int32(i)
 		}
+		slices.SortStableFunc(e.byPort, func(a, b int32) int { return cmp.Compare(in.Rules[a].Port, in.Rules[b].Port) })
 	}
 	e.missingEv = "no approved baseline: " + in.ApprovedFile + " does not exist"
 	e.missingFix = "Create the approved baseline with `clawwarden ports baseline`, then review and prune " + in.ApprovedFile + "."
 	return e
+}
+
+// rulesFor returns the indexes, in order, of the rules for port.
+func (e *evaluator) rulesFor(port int) []int32 {
+	rules := e.in.Rules
+	lo, _ := slices.BinarySearchFunc(e.byPort, port, func(i int32, p int) int { return cmp.Compare(rules[i].Port, p) })
+	hi := lo
+	for hi < len(e.byPort) && rules[e.byPort[hi]].Port == port {
+		hi++
+	}
+	return e.byPort[lo:hi]
+}
+
+// addrTexts returns the texts of bind address a.
+func (e *evaluator) addrTexts(a netip.Addr) addrTexts {
+	t, ok := e.addrs[a]
+	if !ok {
+		t = addrTexts{a.String(), bindDescription(a)}
+		e.addrs[a] = t
+	}
+	return t
+}
+
+// ownerText is [ownerText], once per owning process.
+func (e *evaluator) ownerText(s *sockets.Socket) string {
+	if !s.Attributed() {
+		return ownerText(*s)
+	}
+	t, ok := e.owners[s.PID]
+	if !ok {
+		t = ownerText(*s)
+		e.owners[s.PID] = t
+	}
+	return t
 }
 
 // intPtr returns a pointer to a copy of v, carved from one allocation.
@@ -352,34 +411,25 @@ func (t *texts) add(parts ...string) {
 
 // verdict is what [evaluator.listener] found out about one listener.
 type verdict struct {
-	public   bool    // bound to a non-loopback address
-	insecure bool    // a service of the insecure catalog at this exposure
-	svc      Service // the catalog entry when insecure
-	gateway  bool    // looks like the OpenClaw gateway
-	idx      int     // the approving baseline entry, or -1
-	near     string  // why an entry for the same port did not approve it
-}
-
-// evaluate fills in the listener entry l and, when s is flagged, the finding
-// f, and reports whether it is flagged.
-func (e *evaluator) evaluate(s *sockets.Socket, l *Listener, f *Finding) bool {
-	v := e.listener(s, l)
-	if len(l.Flags) == 0 {
-		return false
-	}
-	e.finding(s, l, v, f)
-	return true
+	s        *sockets.Socket
+	flagged  bool
+	public   bool     // bound to a non-loopback address
+	insecure bool     // a service of the insecure catalog at this exposure
+	gateway  bool     // looks like the OpenClaw gateway
+	svc      *Service // the catalog entry when insecure
+	idx      int      // the approving baseline entry, or -1
+	near     string   // why an entry for the same port did not approve it
 }
 
 // listener fills in the listener entry l of s: owner, approval and flags.
 func (e *evaluator) listener(s *sockets.Socket, l *Listener) verdict {
 	addr := s.Local.Addr()
 	port := s.Local.Port()
-	v := verdict{public: Public(addr), idx: -1}
+	v := verdict{s: s, public: Public(addr), idx: -1}
 	*l = Listener{
 		Protocol:    s.Proto,
 		Family:      s.Family,
-		BindAddress: addr.String(),
+		BindAddress: e.addrTexts(addr).addr,
 		Port:        port,
 		Process:     "unknown",
 		Exe:         s.Exe,
@@ -391,12 +441,13 @@ func (e *evaluator) listener(s *sockets.Socket, l *Listener) verdict {
 		l.UID = e.intPtr(s.UID)
 	}
 	if !e.in.BaselineMissing {
-		v.idx, v.near = match(e.in.Rules, e.byPort[int(port)], s)
+		v.idx, v.near = match(e.in.Rules, e.rulesFor(int(port)), s)
 	}
 	if v.idx >= 0 {
 		l.Approved, l.ApprovedBy = true, e.intPtr(v.idx)
 	}
-	v.svc, v.insecure = Insecure(s.Proto, port, v.public)
+	v.svc = insecure(s.Proto, port, v.public)
+	v.insecure = v.svc != nil
 	switch {
 	case !l.Approved && v.insecure && v.public:
 		l.Flags = flagsAll
@@ -415,7 +466,8 @@ func (e *evaluator) listener(s *sockets.Socket, l *Listener) verdict {
 	default:
 		l.Flags = flagsNone
 	}
-	v.gateway = len(l.Flags) > 0 && isGateway(*s)
+	v.flagged = len(l.Flags) > 0
+	v.gateway = v.flagged && isGateway(*s)
 	return v
 }
 
@@ -478,7 +530,7 @@ func (e *evaluator) explain(s *sockets.Socket, l *Listener, v verdict) (title, e
 	tt := texts{sep: ", "}
 	ev.b.Grow(256)
 	fix.b.Grow(256)
-	ev.add(s.Proto, " ", local, " is listening, owned by ", ownerText(*s), ", ", bindDescription(addr))
+	ev.add(s.Proto, " ", local, " is listening, owned by ", e.ownerText(s), ", ", e.addrTexts(addr).bind)
 	if v.insecure {
 		tt.add("insecure service ", v.svc.Name)
 		ev.add("insecure: ", v.svc.Name, " (", v.svc.Problem, ")")

@@ -10,9 +10,10 @@ import (
 // unavailable (or when opts.Source asks for it), then one attribution pass.
 func list(ctx context.Context, opts Options) (Inventory, error) {
 	var inv Inventory
+	var c collector
 	collect := func(s Socket) {
 		if opts.wants(s.Proto, s.State) {
-			inv.Sockets = append(inv.Sockets, s)
+			c.add(s)
 		}
 	}
 	switch opts.Source {
@@ -21,7 +22,7 @@ func list(ctx context.Context, opts Options) (Inventory, error) {
 			inv.Source = SourceNetlink
 			break
 		}
-		inv.Sockets = inv.Sockets[:0]
+		c = collector{}
 		if err := procfsScan(opts, collect); err != nil {
 			return Inventory{}, err
 		}
@@ -42,6 +43,7 @@ func list(ctx context.Context, opts Options) (Inventory, error) {
 	if err := ctx.Err(); err != nil {
 		return Inventory{}, err
 	}
+	inv.Sockets = c.sockets()
 	var denied bool
 	inv.Unattributed, denied = attribute(inv.Sockets)
 	inv.Partial = denied && inv.Unattributed > 0

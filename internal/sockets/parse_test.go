@@ -285,3 +285,21 @@ func TestSocketInode(t *testing.T) {
 		}
 	}
 }
+
+func TestCollector(t *testing.T) {
+	for _, n := range []int{0, 1, 64, 65, 200, 1000} {
+		var c collector
+		for i := range n {
+			c.add(Socket{Inode: uint64(i)})
+		}
+		got := c.sockets()
+		if len(got) != n {
+			t.Fatalf("%d added: got %d", n, len(got))
+		}
+		for i, s := range got {
+			if s.Inode != uint64(i) {
+				t.Fatalf("%d added: socket %d has inode %d", n, i, s.Inode)
+			}
+		}
+	}
+}

@@ -124,6 +124,21 @@ import (
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
+// ErrBroken matches (errors.Is) every error of [Broken]: a log that does
+// not verify, a head file that does not match, a missing anchor.
+var ErrBroken = errors.New("audit chain broken")
+
+// Broken is an error that says how the log does not verify and matches
+// ErrBroken.
+func Broken(format string, args ...any) error {
+	return &brokenError{fmt.Sprintf(format, args...)}
+}
+
+type brokenError struct{ msg string }
+
+func (e *brokenError) Error() string        { return e.msg }
+func (e *brokenError) Is(target error) bool { return target == ErrBroken }
+
 // Record is one event of the privileged pipeline. Append fills Prev, and
 // Time, UID and PID when they are zero.
 type Record struct {

@@ -930,3 +930,13 @@ func writeChain(w io.Writer, n int, mk func(i int) Record) error {
 	}
 	return bw.Flush()
 }
+
+func TestBrokenMatchesErrBroken(t *testing.T) {
+	err := fmt.Errorf("verify: %w", Broken("audit log %s does not verify: broken at line %d", "x.jsonl", 2))
+	if !errors.Is(err, ErrBroken) || err.Error() != "verify: audit log x.jsonl does not verify: broken at line 2" {
+		t.Fatalf("%v", err)
+	}
+	if errors.Is(errors.New("other"), ErrBroken) {
+		t.Fatal("an unrelated error matches")
+	}
+}

@@ -233,24 +233,24 @@ func (a *app) runAuditVerify(o auditVerifyOptions) error {
 		if !exists {
 			what = "the log was deleted or moved after its last append, which wrote the head file"
 		}
-		return withCode(ExitAuditBroken, withHint(
-			fmt.Errorf("audit log %s does not match its head file %s: broken at line %d", path, headPath, res.Broken.Line),
+		return withHint(
+			audit.Broken("audit log %s does not match its head file %s: broken at line %d", path, headPath, res.Broken.Line),
 			what,
 			moveAsideHint(path, exists, res.HeadFile),
-		))
+		)
 	case res.Broken != nil:
-		return withCode(ExitAuditBroken, withHint(
-			fmt.Errorf("audit log %s does not verify: broken at line %d", path, res.Broken.Line),
+		return withHint(
+			audit.Broken("audit log %s does not verify: broken at line %d", path, res.Broken.Line),
 			chainBreakHint(res.Broken.Line),
 			moveAsideHint(path, exists, res.HeadFile),
-		))
+		)
 	case anchorMissing && !exists:
-		return withCode(ExitAuditBroken, fmt.Errorf("no audit log at %s, but an anchor was given: the log was deleted or moved", path))
+		return audit.Broken("no audit log at %s, but an anchor was given: the log was deleted or moved", path)
 	case anchorMissing:
-		return withCode(ExitAuditBroken, withHint(
-			fmt.Errorf("audit log %s does not contain the anchor %s", path, o.anchor),
+		return withHint(
+			audit.Broken("audit log %s does not contain the anchor %s", path, o.anchor),
 			"since the anchor was noted, the log was rewritten, truncated before the anchor's line, or replaced; or the anchor belongs to another log",
-		))
+		)
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ const (
 	ExitAuditBroken        = 11 // the audit chain does not verify
 	ExitBadState           = 12 // state, policy or report file unsafe, corrupt or malformed
 	ExitNoRequest          = 13 // approve/deny: no such pending request, or it expired
-	ExitUnsupported        = 14 // enforced mode cannot be installed here (not Linux, not root)
+	ExitUnsupported        = 14 // not supported here (enforced mode off Linux or without root; socket listing)
 	ExitUsage              = 64 // bad flags, arguments or environment settings
 	ExitInternal           = 70 // unexpected internal error
 )
@@ -50,7 +50,7 @@ var exitTable = []struct {
 	{ExitAuditBroken, "the audit chain does not verify"},
 	{ExitBadState, "a state, policy or report file is unsafe (symlink, foreign owner, writable by others), corrupt or malformed"},
 	{ExitNoRequest, "`approve`/`deny`: no such pending request, or it expired"},
-	{ExitUnsupported, "`enforce`: enforced mode cannot be installed here (it needs Linux, and root)"},
+	{ExitUnsupported, "not supported here: enforced mode (it needs Linux, and root), or listing sockets on this system"},
 	{ExitUsage, "bad flags, arguments or settings (e.g. a relative `OPENCLAW_STATE_DIR`)"},
 	{ExitInternal, "unexpected internal error"},
 }

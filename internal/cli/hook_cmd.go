@@ -238,7 +238,7 @@ func (a *app) hookUninstall(ctx context.Context, asJSON bool) error {
 		printReport(a.stdio.Out, r)
 	}
 	if errors.Is(err, hook.ErrIncomplete) {
-		return withCode(ExitFindings, withHint(err, "what is left is still recorded in "+h.StatePath()+": follow the hints above, or run 'clawwarden hook uninstall' again"))
+		return withHint(err, "what is left is still recorded in "+h.StatePath()+": follow the hints above, or run 'clawwarden hook uninstall' again")
 	}
 	return hookError(err, h.StatePath())
 }

@@ -264,8 +264,7 @@ func runBaseline(ctx context.Context, a *app, o baselineOptions) error {
 	rules := ports.Baseline(inv.Sockets)
 	backup, err := ports.WriteBaseline(out, rules, o.force, a.now())
 	if errors.Is(err, ports.ErrBaselineExists) {
-		return withCode(ExitUsage, withHint(err,
-			"review and edit it by hand, or rerun with --force to replace it (the old file is kept as a backup)"))
+		return withHint(err, "review and edit it by hand, or rerun with --force to replace it (the old file is kept as a backup)")
 	}
 	if err != nil {
 		return err

@@ -94,11 +94,7 @@ func runNotify(ctx context.Context, a *app, o notifyOptions) error {
 	}
 	switch {
 	case errors.Is(err, notify.ErrNotAllowlisted):
-		return withCode(ExitPolicyBlock, withHint(err, "the command was not run; an administrator must add its exact argv to OPENCLAW_VIOLATION_NOTIFY_ALLOWLIST"))
-	case errors.Is(err, notify.ErrConfig):
-		return withCode(ExitUsage, err)
-	case errors.Is(err, notify.ErrNotifierFailed):
-		return withCode(ExitFindings, err)
+		return withHint(err, "the command was not run; an administrator must add its exact argv to OPENCLAW_VIOLATION_NOTIFY_ALLOWLIST")
 	case err != nil:
 		return err
 	}

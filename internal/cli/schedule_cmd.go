@@ -137,8 +137,8 @@ func (a *app) scheduleInstall(d time.Duration) error {
 	}
 	res, err := schedule.Install(c, d)
 	if errors.Is(err, schedule.ErrNoBackend) {
-		return withCode(ExitFindings, withHint(err,
-			"install cron (Debian/Ubuntu: apt-get install cron) or run under a systemd user session (loginctl enable-linger $USER)"))
+		return withHint(err,
+			"install cron (Debian/Ubuntu: apt-get install cron) or run under a systemd user session (loginctl enable-linger $USER)")
 	}
 	if err != nil {
 		return err

@@ -89,8 +89,7 @@ func (a *app) skillInstall(force bool) error {
 	}
 	r, err := skill.Install(paths.SkillDir, force, a.now())
 	if errors.Is(err, skill.ErrModified) {
-		return withCode(ExitUsage, withHint(err,
-			"compare it with 'clawwarden skill status', or rerun with --force to replace it (a copy is kept as SKILL.md.TIME.bak)"))
+		return withHint(err, "compare it with 'clawwarden skill status', or rerun with --force to replace it (a copy is kept as SKILL.md.TIME.bak)")
 	}
 	if err != nil {
 		return err
@@ -160,8 +159,7 @@ func (a *app) skillUninstall(force bool) error {
 	}
 	r, err := skill.Uninstall(paths.SkillDir, force)
 	if errors.Is(err, skill.ErrModified) {
-		return withCode(ExitUsage, withHint(fmt.Errorf("%s was not written by clawwarden; not removed", r.File),
-			"rerun with --force to remove it anyway"))
+		return withHint(fmt.Errorf("%s was not written by clawwarden; not removed: %w", r.File, err), "rerun with --force to remove it anyway")
 	}
 	if err != nil {
 		return err

@@ -6,8 +6,9 @@
 //	exits N prog [args...]   run prog and require exit status N (or one
 //	                         of a list: exits 0,10 prog)
 //	asuser prog [args...]    run prog as the unprivileged test user
-//	                         (scripts/test-user); "asuser exits N prog" and
-//	                         "exits N asuser prog" combine the two
+//	                         (scripts/test-user) in a new session, with no
+//	                         controlling terminal; "exits N asuser prog"
+//	                         combines the two
 //	listen tcp|udp ADDR [VAR]
 //	                         hold a listener on ADDR until the script ends
 //	                         and set VAR (default PORT) to its port
@@ -15,11 +16,19 @@
 //	                         reachable by it, and set VAR to its path
 //	defer prog [args...]     run prog when the script ends, pass or fail,
 //	                         ignoring its status (cleanup outside $WORK)
+//	pty DIALOG prog [args...]
+//	                         run prog on a new pseudo-terminal that is its
+//	                         controlling terminal and standard streams, and
+//	                         hold the dialog in file DIALOG with it: lines
+//	                         "expect REGEXP" wait for output, "send TEXT"
+//	                         types TEXT and a newline ($VARS expanded); stdout
+//	                         is all it wrote. "exits N asuser pty DIALOG prog"
+//	                         combines all three.
 //
 // In exits and asuser, prog "clawwarden" is always the clawwarden under
 // test, whatever PATH the script has set; $CLAWWARDEN is its path. Scripts
 // see $TESTPID (the process that holds the listeners) and the conditions
-// [root], [testuser] (root, setpriv and the test user exist) and
+// [root], [testuser] (root, setpriv, setsid and the test user exist) and
 // [usercrontab] (the test user has a crontab).
 //
 // It is imported only by tests.
@@ -46,18 +55,28 @@ import (
 const TestUser = "clawwarden-test"
 
 // Main runs the tests of m; when the test binary is started by a script as
-// clawwarden, it runs main instead, which returns the exit status. Call it
-// from TestMain.
+// clawwarden, it runs main instead, which returns the exit status (main nil:
+// the scripts run a clawwarden binary, see RunBinary). It also lets the test
+// binary act as the pty command's driver. Call it from TestMain.
 func Main(m testscript.TestingM, main func() int) {
-	testscript.Main(m, map[string]func(){
-		"clawwarden": func() { os.Exit(main()) },
-	})
+	cmds := map[string]func(){ptyDriver: func() { os.Exit(ptyMain()) }}
+	if main != nil {
+		cmds["clawwarden"] = func() { os.Exit(main()) }
+	}
+	testscript.Main(m, cmds)
 }
 
-// Run runs every script in dir as a parallel subtest.
+// Run runs every script in dir as a parallel subtest, with the test binary
+// as clawwarden (see Main).
 func Run(t *testing.T, dir string) {
 	t.Helper()
-	bin := binary(t)
+	RunBinary(t, dir, binary(t))
+}
+
+// RunBinary runs every script in dir as a parallel subtest, with bin as
+// clawwarden. It needs Main in TestMain for the pty command only.
+func RunBinary(t *testing.T, dir, bin string) {
+	t.Helper()
 	testscript.Run(t, Params(dir, bin))
 }
 
@@ -76,6 +95,7 @@ func Params(dir, bin string) testscript.Params {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":    func(ts *testscript.TestScript, neg bool, args []string) { run(ts, bin, neg, "exits", args) },
 			"asuser":   func(ts *testscript.TestScript, neg bool, args []string) { run(ts, bin, neg, "asuser", args) },
+			"pty":      func(ts *testscript.TestScript, neg bool, args []string) { run(ts, bin, neg, "pty", args) },
 			"listen":   cmdListen,
 			"userhome": cmdUserhome,
 			"defer":    cmdDefer,
@@ -142,8 +162,10 @@ func testUser() (*user.User, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("needs root")
 	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		return nil, errors.New("needs setpriv (util-linux)")
+	for _, prog := range []string{"setpriv", "setsid"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			return nil, fmt.Errorf("needs %s (util-linux)", prog)
+		}
 	}
 	u, err := user.Lookup(TestUser)
 	if err != nil {
@@ -152,10 +174,12 @@ func testUser() (*user.User, error) {
 	return u, nil
 }
 
-// run implements exits and asuser, which may prefix each other.
+// run implements exits, asuser and pty, which may prefix each other in that
+// order.
 func run(ts *testscript.TestScript, bin string, neg bool, name string, args []string) {
 	var want []int // nil: any non-zero status with !, else 0
 	var as *user.User
+	var dialog string
 	for {
 		switch name {
 		case "exits":
@@ -182,8 +206,13 @@ func run(ts *testscript.TestScript, bin string, neg bool, name string, args []st
 				ts.Fatalf("asuser: %v (guard the script with [!testuser] skip)", err)
 			}
 			as = u
+		case "pty":
+			if len(args) < 2 {
+				ts.Fatalf("usage: pty DIALOG prog [args...]")
+			}
+			dialog, args = ts.MkAbs(args[0]), args[1:]
 		}
-		if args[0] != "exits" && args[0] != "asuser" {
+		if dialog != "" || (args[0] != "exits" && args[0] != "asuser" && args[0] != "pty") {
 			break
 		}
 		name, args = args[0], args[1:]
@@ -195,8 +224,25 @@ func run(ts *testscript.TestScript, bin string, neg bool, name string, args []st
 	if as != nil {
 		setpriv, err := exec.LookPath("setpriv")
 		ts.Check(err)
-		rest = append([]string{"--reuid=" + as.Uid, "--regid=" + as.Gid, "--clear-groups", prog}, rest...)
+		if dialog == "" {
+			// Without pty, in a session of its own: no controlling
+			// terminal, as an agent's commands run.
+			setsid, err := exec.LookPath("setsid")
+			ts.Check(err)
+			rest = append([]string{setsid, "--wait", prog}, rest...)
+		} else {
+			rest = append([]string{prog}, rest...)
+		}
+		rest = append([]string{"--reuid=" + as.Uid, "--regid=" + as.Gid, "--clear-groups"}, rest...)
 		prog = setpriv
+	}
+	if dialog != "" {
+		driver, err := exec.LookPath(ptyDriver)
+		if err != nil {
+			ts.Fatalf("pty needs scripttest.Main in TestMain: %v", err)
+		}
+		rest = append([]string{dialog, prog}, rest...)
+		prog = driver
 	}
 	err := ts.Exec(prog, rest...)
 	code := 0

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/finding"
@@ -150,17 +152,29 @@ func Evaluate(in Input) Report {
 			flagged++
 		}
 	}
-	r.Findings = make([]Finding, flagged)
+	// The findings do not depend on each other: on a host with thousands,
+	// several goroutines build them.
+	flaggedIdx := make([]int32, 0, flagged)
+	for i := range verdicts {
+		if verdicts[i].flagged {
+			flaggedIdx = append(flaggedIdx, int32(i))
+		}
+	}
+	r.Findings = make([]Finding, len(flaggedIdx))
+	inParallel(len(flaggedIdx), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			i := flaggedIdx[j]
+			e.finding(verdicts[i].s, &r.Listeners[i], verdicts[i], &r.Findings[j])
+		}
+	})
 	flagged = 0
-	for i, v := range verdicts {
-		l := &r.Listeners[i]
+	for i := range verdicts {
 		var f *Finding
-		if v.flagged {
+		if verdicts[i].flagged {
 			f = &r.Findings[flagged]
 			flagged++
-			e.finding(v.s, l, v, f)
 		}
-		r.Summary.add(v.s, l, f)
+		r.Summary.add(verdicts[i].s, &r.Listeners[i], f)
 	}
 	r.Summary.Status = string(finding.Compliant)
 	for _, st := range r.Summary.Checks {
@@ -367,17 +381,34 @@ func (e *evaluator) addrTexts(a netip.Addr) addrTexts {
 	return t
 }
 
-// ownerText is [ownerText], once per owning process.
+// ownerText is [ownerText] from the texts [evaluator.listener] built once
+// per owning process of a flagged listener. It only reads the evaluator, so
+// findings can be built concurrently.
 func (e *evaluator) ownerText(s *sockets.Socket) string {
-	if !s.Attributed() {
-		return ownerText(*s)
+	if t, ok := e.owners[s.PID]; ok && s.Attributed() {
+		return t
 	}
-	t, ok := e.owners[s.PID]
-	if !ok {
-		t = ownerText(*s)
-		e.owners[s.PID] = t
+	return ownerText(*s)
+}
+
+// parallelMin is the number of findings from which [inParallel] uses
+// several goroutines.
+var parallelMin = 1024
+
+// inParallel calls fn for consecutive parts [lo, hi) of [0, n), in up to
+// four goroutines when n reaches parallelMin.
+func inParallel(n int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), 4)
+	if n < parallelMin || workers < 2 {
+		fn(0, n)
+		return
 	}
-	return t
+	per := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += per {
+		wg.Go(func() { fn(lo, min(lo+per, n)) })
+	}
+	wg.Wait()
 }
 
 // intPtr returns a pointer to a copy of v, carved from one allocation.
@@ -467,7 +498,12 @@ func (e *evaluator) listener(s *sockets.Socket, l *Listener) verdict {
 		l.Flags = flagsNone
 	}
 	v.flagged = len(l.Flags) > 0
-	v.gateway = v.flagged && isGateway(*s)
+	if v.flagged {
+		v.gateway = isGateway(*s)
+		if _, ok := e.owners[s.PID]; !ok && s.Attributed() {
+			e.owners[s.PID] = ownerText(*s)
+		}
+	}
 	return v
 }
 
@@ -530,7 +566,7 @@ func (e *evaluator) explain(s *sockets.Socket, l *Listener, v verdict) (title, e
 	tt := texts{sep: ", "}
 	ev.b.Grow(256)
 	fix.b.Grow(256)
-	ev.add(s.Proto, " ", local, " is listening, owned by ", e.ownerText(s), ", ", e.addrTexts(addr).bind)
+	ev.add(s.Proto, " ", local, " is listening, owned by ", e.ownerText(s), ", ", e.addrs[addr].bind)
 	if v.insecure {
 		tt.add("insecure service ", v.svc.Name)
 		ev.add("insecure: ", v.svc.Name, " (", v.svc.Problem, ")")

@@ -276,3 +276,38 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("empty report: %v\n%s", err, buf.Bytes())
 	}
 }
+
+// TestEvaluateParallel checks that findings built by several goroutines are
+// the ones built by one.
+func TestEvaluateParallel(t *testing.T) {
+	inv := benchInventory(3000)
+	for i := range inv.Sockets {
+		s := &inv.Sockets[i]
+		switch i % 5 {
+		case 1:
+			s.Local = netip.AddrPortFrom(netip.IPv4Unspecified(), s.Local.Port())
+		case 2:
+			s.PID, s.Process, s.Exe = 0, "", ""
+		case 3:
+			s.PID = 5000 + i%7
+		}
+	}
+	inv.Sockets = append(inv.Sockets, goldenInventory().Sockets...)
+	sockets.Sort(inv.Sockets)
+	rules := Baseline(inv.Sockets[:1000])
+	defer func(old int) { parallelMin = old }(parallelMin)
+	var outs [2]bytes.Buffer
+	for k, threshold := range []int{1 << 30, 1} {
+		parallelMin = threshold
+		rep := Evaluate(Input{Inventory: inv, Rules: rules, ApprovedFile: "a.json", Host: "h", Now: testNow})
+		if len(rep.Findings) < 2000 {
+			t.Fatalf("want at least 2000 findings, got %d", len(rep.Findings))
+		}
+		if err := rep.WriteJSON(&outs[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(outs[0].Bytes(), outs[1].Bytes()) {
+		t.Error("findings built in parallel differ from those built in order")
+	}
+}

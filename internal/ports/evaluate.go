@@ -140,39 +140,32 @@ func Evaluate(in Input) Report {
 	// flagged ones, allocated once.
 	r.Listeners = make([]Listener, 0, len(ss))
 	verdicts := make([]verdict, 0, len(ss))
-	flagged := 0
+	var flagged []int32 // indexes of the flagged listeners
 	for i := range ss {
 		if !ss[i].Listening() {
 			continue
 		}
 		r.Listeners = append(r.Listeners, Listener{})
 		v := e.listener(&ss[i], &r.Listeners[len(r.Listeners)-1])
-		verdicts = append(verdicts, v)
 		if v.flagged {
-			flagged++
+			flagged = append(flagged, int32(len(verdicts)))
 		}
+		verdicts = append(verdicts, v)
 	}
 	// The findings do not depend on each other: on a host with thousands,
 	// several goroutines build them.
-	flaggedIdx := make([]int32, 0, flagged)
-	for i := range verdicts {
-		if verdicts[i].flagged {
-			flaggedIdx = append(flaggedIdx, int32(i))
-		}
-	}
-	r.Findings = make([]Finding, len(flaggedIdx))
-	inParallel(len(flaggedIdx), func(lo, hi int) {
+	r.Findings = make([]Finding, len(flagged))
+	inParallel(len(flagged), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
-			i := flaggedIdx[j]
+			i := flagged[j]
 			e.finding(verdicts[i].s, &r.Listeners[i], verdicts[i], &r.Findings[j])
 		}
 	})
-	flagged = 0
-	for i := range verdicts {
+	for i, j := 0, 0; i < len(verdicts); i++ {
 		var f *Finding
 		if verdicts[i].flagged {
-			f = &r.Findings[flagged]
-			flagged++
+			f = &r.Findings[j]
+			j++
 		}
 		r.Summary.add(verdicts[i].s, &r.Listeners[i], f)
 	}

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 func TestIsGateway(t *testing.T) {
@@ -63,7 +65,7 @@ func TestDetectProcessTree(t *testing.T) {
 	}
 	sh, err := os.ReadFile("/bin/sh")
 	if err != nil {
-		t.Skip("no /bin/sh")
+		testenv.Skip(t, "no /bin/sh")
 	}
 	gw := filepath.Join(t.TempDir(), "openclaw-gateway")
 	if err := os.WriteFile(gw, sh, 0o755); err != nil {

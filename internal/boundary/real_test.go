@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // The real-system tests create the account cwb-agent (and the group docker
@@ -25,11 +27,11 @@ func requireReal(t *testing.T) {
 	requireRoot(t)
 	for _, tool := range []string{"useradd", "userdel", "groupadd", "groupdel", "gpasswd", "visudo"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
+			testenv.Skip(t, "%s not installed", tool)
 		}
 	}
 	if _, err := realSudo(context.Background(), "-V"); err != nil {
-		t.Skipf("sudo not usable: %v", err)
+		testenv.Skip(t, "sudo not usable: %v", err)
 	}
 }
 
@@ -161,7 +163,7 @@ func TestRealHelperOnly(t *testing.T) {
 func TestRealGatewayProcess(t *testing.T) {
 	name := realAccount(t)
 	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("setpriv (util-linux) not installed")
+		testenv.Skip(t, "setpriv (util-linux) not installed")
 	}
 	dir, err := os.MkdirTemp("", "cwb-gateway-")
 	must(t, err)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // The accounts of the fake roots.
@@ -159,7 +161,7 @@ func encodeCaps(permitted uint64, effective bool) []byte {
 func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: the fake roots hold files owned by other accounts")
+		testenv.Skip(t, "needs root: the fake roots hold files owned by other accounts")
 	}
 }
 

@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 func TestExecRun(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skip("no sh on PATH")
+		testenv.Skip(t, "no sh on PATH")
 	}
 	tests := []struct {
 		name       string

@@ -15,6 +15,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/shim"
 	"github.com/clawwarden/clawwarden/internal/sudo"
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // TestCheckLineMatchesRun runs every line through CheckLine (what `policy
@@ -25,7 +26,7 @@ import (
 func TestCheckLineMatchesRun(t *testing.T) {
 	sudoPath, err := sudo.Find("")
 	if err != nil {
-		t.Skipf("needs sudo installed: %v", err)
+		testenv.Skip(t, "needs sudo installed: %v", err)
 	}
 	const cmdPolicy = `{
 	  "allow": ["^/usr/bin/id( |$)", "^/usr/bin/true$"],

@@ -15,6 +15,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/safefile"
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // memConfig is an in-memory openclaw.json with the semantics of `openclaw
@@ -473,7 +474,7 @@ func TestInstallRefusals(t *testing.T) {
 		}},
 		{"sudoedit owned by another user", func(w *world) {
 			if os.Geteuid() != 0 {
-				w.t.Skip("needs root to give a file to another user")
+				testenv.Skip(w.t, "needs root to give a file to another user")
 			}
 			os.MkdirAll(w.paths.BinDir, 0o700)
 			os.Symlink(w.bin, w.paths.SudoeditShim())
@@ -495,7 +496,7 @@ func TestInstallRefusals(t *testing.T) {
 		}},
 		{"shim owned by another user", func(w *world) {
 			if os.Geteuid() != 0 {
-				w.t.Skip("needs root to give a file to another user")
+				testenv.Skip(w.t, "needs root to give a file to another user")
 			}
 			os.MkdirAll(w.paths.BinDir, 0o700)
 			os.Symlink(w.bin, w.paths.Shim())
@@ -505,7 +506,7 @@ func TestInstallRefusals(t *testing.T) {
 		}},
 		{"drop-in directory owned by another user", func(w *world) {
 			if os.Geteuid() != 0 {
-				w.t.Skip("needs root to give a file to another user")
+				testenv.Skip(w.t, "needs root to give a file to another user")
 			}
 			w.write(".config/systemd/user/openclaw-gateway.service", "[Service]\nExecStart=/bin/true\n", 0o600)
 			d := filepath.Join(w.home, ".config/systemd/user/openclaw-gateway.service.d")

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/clawwarden/clawwarden/internal/openclaw"
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 type pluginRule struct {
@@ -151,7 +152,7 @@ func TestPluginPatternsInNode(t *testing.T) {
 			cached = filepath.Join(d, "node24/node_modules/node/bin/node")
 		}
 		if _, err := os.Stat(cached); err != nil {
-			t.Skip("node is not installed")
+			testenv.Skip(t, "node is not installed")
 		}
 		node = cached
 	}

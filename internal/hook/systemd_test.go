@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/command"
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // pathValues are PATH values that need quoting or escaping in a unit file.
@@ -61,7 +62,7 @@ func TestRenderDropInRefusesControlCharacters(t *testing.T) {
 func TestDropInPassesSystemdAnalyzeVerify(t *testing.T) {
 	sa, err := exec.LookPath("systemd-analyze")
 	if err != nil {
-		t.Skip("systemd-analyze not installed (Debian package systemd)")
+		testenv.Skip(t, "systemd-analyze not installed (Debian package systemd)")
 	}
 	unit, err := os.ReadFile("testdata/openclaw-gateway.service")
 	if err != nil {

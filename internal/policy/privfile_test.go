@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // privCase is a command run in cwd ("" for unknown). want is the built-in
@@ -244,7 +246,7 @@ func privTmp(t *testing.T) string {
 		}
 	}
 	if sub == "" {
-		t.Skip("no directory in /etc")
+		testenv.Skip(t, "no directory in /etc")
 	}
 	for name, to := range map[string]string{
 		"l":         "/etc",
@@ -254,7 +256,7 @@ func privTmp(t *testing.T) string {
 		"dangling":  "/etc/sudoers.d/zz-clawwarden-test",
 	} {
 		if err := os.Symlink(to, filepath.Join(tmp, name)); err != nil {
-			t.Skipf("symlinks not supported: %v", err)
+			testenv.Skip(t, "symlinks not supported: %v", err)
 		}
 	}
 	return tmp

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 func TestResolve(t *testing.T) {
@@ -56,7 +58,7 @@ func TestResolve(t *testing.T) {
 func TestHashIsTheOpenedFile(t *testing.T) {
 	data, err := os.ReadFile("/usr/bin/id")
 	if err != nil {
-		t.Skip("no /usr/bin/id")
+		testenv.Skip(t, "no /usr/bin/id")
 	}
 	sum := sha256.Sum256(data)
 	got, err := Hash("/usr/bin/id")
@@ -70,7 +72,7 @@ func TestHashIsTheOpenedFile(t *testing.T) {
 
 func TestCheckSetuid(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/sudo"); err != nil {
-		t.Skip("sudo is not installed (./scripts/test installs it as root)")
+		testenv.Skip(t, "sudo is not installed (./scripts/test installs it as root)")
 	}
 	if _, err := Check("/usr/bin/sudo", WantSetuid); err != nil {
 		t.Errorf("sudo refused as setuid: %v", err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/command"
+	"github.com/clawwarden/clawwarden/internal/testenv"
 	"github.com/clawwarden/clawwarden/internal/unitfile"
 )
 
@@ -194,7 +195,7 @@ func verifyUnits(t *testing.T, units ...string) {
 
 func TestSystemdVerifyAwkwardPaths(t *testing.T) {
 	if _, err := exec.LookPath("systemd-analyze"); err != nil {
-		t.Skip("systemd-analyze not installed (Debian package systemd)")
+		testenv.Skip(t, "systemd-analyze not installed (Debian package systemd)")
 	}
 	dir := t.TempDir()
 	exe := filepath.Join(dir, `b in`, `claw 100%$HOME;*x`)
@@ -309,14 +310,14 @@ func asUser(t *testing.T, u *user.User) string {
 // out only that line.
 func TestCronRoundTrip(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to edit the test user's crontab: run ./scripts/test as root")
+		testenv.Skip(t, "needs root to edit the test user's crontab: run ./scripts/test as root")
 	}
 	if _, err := exec.LookPath("crontab"); err != nil {
-		t.Skip("crontab missing: apt-get install cron (scripts/test installs it)")
+		testenv.Skip(t, "crontab missing: apt-get install cron (scripts/test installs it)")
 	}
 	u, err := user.Lookup("clawwarden-test")
 	if err != nil {
-		t.Skip("test user clawwarden-test missing: run ./scripts/test-user setup as root")
+		testenv.Skip(t, "test user clawwarden-test missing: run ./scripts/test-user setup as root")
 	}
 	r := crontabAs(u.Username)
 	before := asUser(t, u)

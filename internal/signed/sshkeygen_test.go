@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // These helpers drive the real OpenSSH tools, the reference this package
@@ -20,7 +22,7 @@ func needTool(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		t.Skipf("%s not installed (Debian package openssh-client): %v", name, err)
+		testenv.Skip(t, "%s not installed (Debian package openssh-client): %v", name, err)
 	}
 	return path
 }

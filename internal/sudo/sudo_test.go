@@ -6,11 +6,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 func TestCheck(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/sudo"); err != nil {
-		t.Skip("sudo is not installed (./scripts/test installs it as root)")
+		testenv.Skip(t, "sudo is not installed (./scripts/test installs it as root)")
 	}
 	if err := Check("/usr/bin/sudo"); err != nil {
 		t.Errorf("system sudo refused: %v", err)

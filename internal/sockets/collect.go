@@ -1,13 +1,22 @@
 package sockets
 
-// collector gathers sockets in chunks that double in size and then copies
-// them into one slice of the exact length: appending to a single slice would
-// leave a trail of ever larger copies behind, which on a host with thousands
-// of sockets is most of a scan's memory.
+// collector gathers sockets into one slice. It starts at the capacity it is
+// given, when the number of sockets is known beforehand, so that on a host
+// with thousands the slice is allocated once and never copied; past that it
+// gathers them in chunks that double in size and copies them once into an
+// exact slice, rather than leaving the trail of append's copies behind.
 type collector struct {
 	chunks [][]Socket
 	cur    []Socket
 	n      int
+}
+
+// newCollector returns a collector for about hint sockets (0: unknown).
+func newCollector(hint int) collector {
+	if hint <= 0 {
+		return collector{}
+	}
+	return collector{cur: make([]Socket, 0, hint+hint/8+16)}
 }
 
 func (c *collector) add(s Socket) {
@@ -24,6 +33,9 @@ func (c *collector) add(s Socket) {
 // sockets returns what was added, in order; nil when nothing was.
 func (c *collector) sockets() []Socket {
 	if len(c.chunks) == 0 {
+		if c.n == 0 {
+			return nil
+		}
 		return c.cur
 	}
 	out := make([]Socket, 0, c.n)

@@ -334,3 +334,23 @@ func BenchmarkList(b *testing.B) {
 		})
 	}
 }
+
+func TestParseSockstat(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     int
+	}{
+		{"sockstat", "sockets: used 20\nTCP: inuse 5 orphan 0 tw 3 alloc 9 mem 30\nUDP: inuse 2 mem 0\nUDPLITE: inuse 7\nRAW: inuse 1\nFRAG: inuse 0 memory 0\n", 7},
+		{"sockstat6", "TCP6: inuse 4\nUDP6: inuse 1\nUDPLITE6: inuse 0\nRAW6: inuse 0\nFRAG6: inuse 0 memory 0\n", 5},
+		{"empty", "", 0},
+		{"malformed", "TCP: inuse x\nUDP: 3\nTCP inuse 4\n", 0},
+	}
+	for _, tt := range tests {
+		if got := parseSockstat([]byte(tt.in)); got != tt.want {
+			t.Errorf("%s: got %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	if n := socketCount(); n < 0 || n > maxSocketHint {
+		t.Errorf("socketCount() = %d", n)
+	}
+}

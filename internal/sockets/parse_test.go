@@ -287,18 +287,20 @@ func TestSocketInode(t *testing.T) {
 }
 
 func TestCollector(t *testing.T) {
-	for _, n := range []int{0, 1, 64, 65, 200, 1000} {
-		var c collector
-		for i := range n {
-			c.add(Socket{Inode: uint64(i)})
-		}
-		got := c.sockets()
-		if len(got) != n {
-			t.Fatalf("%d added: got %d", n, len(got))
-		}
-		for i, s := range got {
-			if s.Inode != uint64(i) {
-				t.Fatalf("%d added: socket %d has inode %d", n, i, s.Inode)
+	for _, hint := range []int{0, 1, 100, 5000} {
+		for _, n := range []int{0, 1, 64, 65, 200, 1000} {
+			c := newCollector(hint)
+			for i := range n {
+				c.add(Socket{Inode: uint64(i)})
+			}
+			got := c.sockets()
+			if len(got) != n || (n == 0) != (got == nil) {
+				t.Fatalf("hint %d, %d added: got %d (nil %v)", hint, n, len(got), got == nil)
+			}
+			for i, s := range got {
+				if s.Inode != uint64(i) {
+					t.Fatalf("hint %d, %d added: socket %d has inode %d", hint, n, i, s.Inode)
+				}
 			}
 		}
 	}

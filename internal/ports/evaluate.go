@@ -324,8 +324,12 @@ type evaluator struct {
 	missingFix string
 	ints       []int                    // backing store for the pid, uid and index pointers
 	addrs      map[netip.Addr]addrTexts // texts of each bind address
-	owners     map[int]string           // evidence text of each owning pid
+	owners     map[int]ownerTexts       // evidence text of each owning pid
 }
+
+// ownerTexts is the evidence text of the owner of a socket, with the
+// process name and executable it was built from.
+type ownerTexts struct{ process, exe, text string }
 
 // addrTexts are the texts of one bind address.
 type addrTexts struct{ addr, bind string }
@@ -336,7 +340,7 @@ func newEvaluator(in Input, sockets int) *evaluator {
 		due:    map[finding.Risk]string{},
 		ints:   make([]int, 0, 3*sockets),
 		addrs:  map[netip.Addr]addrTexts{},
-		owners: map[int]string{},
+		owners: map[int]ownerTexts{},
 	}
 	for _, r := range finding.Risks {
 		e.due[r] = finding.DueDate(in.Now, r)
@@ -378,8 +382,8 @@ func (e *evaluator) addrTexts(a netip.Addr) addrTexts {
 // per owning process of a flagged listener. It only reads the evaluator, so
 // findings can be built concurrently.
 func (e *evaluator) ownerText(s *sockets.Socket) string {
-	if t, ok := e.owners[s.PID]; ok && s.Attributed() {
-		return t
+	if t, ok := e.owners[s.PID]; ok && s.Attributed() && t.process == s.Process && t.exe == s.Exe {
+		return t.text
 	}
 	return ownerText(*s)
 }
@@ -416,14 +420,25 @@ func (e *evaluator) intPtr(v int) *int {
 // gatewayFix is the mitigation for a public OpenClaw gateway.
 const gatewayFix = "Bind the OpenClaw gateway to loopback: run `openclaw config set gateway.bind loopback` and restart the gateway; reach it from other machines through an SSH tunnel or a tailnet rather than a public bind."
 
-// texts accumulates the parts of a finding's evidence, mitigation and title.
+// texts joins the parts of a finding's evidence, mitigation or title with
+// sep. A text that is one whole part, such as a mitigation shared by
+// thousands of findings, is that string itself rather than a copy.
 type texts struct {
-	b   strings.Builder
-	sep string
-	n   int
+	b    strings.Builder
+	sep  string
+	n    int    // parts added
+	only string // the one part, while it is not copied into b
+	grow int    // capacity to reserve when b is first written
 }
 
+// add appends a part made of the given strings, after sep unless it is the
+// first.
 func (t *texts) add(parts ...string) {
+	if t.n == 0 && len(parts) == 1 && t.b.Len() == 0 {
+		t.n, t.only = 1, parts[0]
+		return
+	}
+	t.materialize()
 	if t.n > 0 {
 		t.b.WriteString(t.sep)
 	}
@@ -431,6 +446,32 @@ func (t *texts) add(parts ...string) {
 	for _, p := range parts {
 		t.b.WriteString(p)
 	}
+}
+
+// write appends strings to the current part.
+func (t *texts) write(parts ...string) {
+	t.materialize()
+	for _, p := range parts {
+		t.b.WriteString(p)
+	}
+}
+
+// materialize moves the uncopied part into b.
+func (t *texts) materialize() {
+	if t.b.Cap() == 0 && t.grow > 0 {
+		t.b.Grow(t.grow)
+	}
+	if t.only != "" {
+		t.b.WriteString(t.only)
+		t.only = ""
+	}
+}
+
+func (t *texts) String() string {
+	if t.b.Len() == 0 {
+		return t.only
+	}
+	return t.b.String()
 }
 
 // verdict is what [evaluator.listener] found out about one listener.
@@ -494,7 +535,7 @@ func (e *evaluator) listener(s *sockets.Socket, l *Listener) verdict {
 	if v.flagged {
 		v.gateway = isGateway(*s)
 		if _, ok := e.owners[s.PID]; !ok && s.Attributed() {
-			e.owners[s.PID] = ownerText(*s)
+			e.owners[s.PID] = ownerTexts{s.Process, s.Exe, ownerText(*s)}
 		}
 	}
 	return v
@@ -554,11 +595,10 @@ func (e *evaluator) explain(s *sockets.Socket, l *Listener, v verdict) (title, e
 		local = "[" + l.BindAddress + "]:" + portText
 	}
 	portProto := portText + "/" + s.Proto
-	ev := texts{sep: "; "}
-	fix := texts{sep: " "}
-	tt := texts{sep: ", "}
-	ev.b.Grow(256)
-	fix.b.Grow(256)
+	ev := texts{sep: "; ", grow: 256}
+	fix := texts{sep: " ", grow: 256}
+	tt := texts{sep: ", ", grow: 96}
+	tt.write(s.Proto, " ", local, " (", l.Process, "): ")
 	ev.add(s.Proto, " ", local, " is listening, owned by ", e.ownerText(s), ", ", e.addrs[addr].bind)
 	if v.insecure {
 		tt.add("insecure service ", v.svc.Name)
@@ -583,7 +623,7 @@ func (e *evaluator) explain(s *sockets.Socket, l *Listener, v verdict) (title, e
 		}
 		ev.add("no entry in ", in.ApprovedFile, " approves port ", portProto)
 		if v.near != "" {
-			ev.b.WriteString(" (" + v.near + ")")
+			ev.write(" (", v.near, ")")
 		}
 		fix.add("If ", nameOr(*s, "the listener"), " on port ", portProto, " is expected, add ", approveSnippet(*s), " to ", in.ApprovedFile, "; otherwise stop it", pidNote(*s), " and disable what starts it.")
 	case v.gateway && v.public:
@@ -594,7 +634,7 @@ func (e *evaluator) explain(s *sockets.Socket, l *Listener, v verdict) (title, e
 	if !s.Attributed() && in.Inventory.Partial {
 		ev.add("the owning process belongs to another user and is unknown without root")
 	}
-	return s.Proto + " " + local + " (" + l.Process + "): " + tt.b.String(), ev.b.String(), fix.b.String()
+	return tt.String(), ev.String(), fix.String()
 }
 
 // Flag sets, shared by listeners and findings (never modified).

@@ -311,3 +311,46 @@ func TestEvaluateParallel(t *testing.T) {
 		t.Error("findings built in parallel differ from those built in order")
 	}
 }
+
+// goldenInventoryOdd adds to goldenInventory names that need escaping and
+// two processes that share a pid.
+func goldenInventoryOdd() sockets.Inventory {
+	inv := goldenInventory()
+	inv.Sockets = append(inv.Sockets,
+		sock("tcp", "127.0.0.1:7001", 50, "we\"ird\\na\tme\n\x01", "/opt/a b/\u2028x"),
+		sock("tcp", "127.0.0.1:7002", 51, "bad\xffutf8", ""),
+		sock("udp", "[fe80::1%eth0]:7003", 52, "<html>&", ""),
+		sock("tcp", "0.0.0.0:6379", 0, "", ""),
+		sock("tcp", "127.0.0.1:7004", 4242, "worker", "/usr/bin/worker"),
+	)
+	return inv
+}
+
+// TestReportGoldenNoBaseline is TestReportGolden without a baseline, with
+// names that need escaping (testdata/report-nobaseline.golden.json).
+func TestReportGoldenNoBaseline(t *testing.T) {
+	rep := Evaluate(Input{
+		Inventory:       goldenInventoryOdd(),
+		BaselineMissing: true,
+		ApprovedFile:    "/home/u/.openclaw/security/approved_ports.json",
+		Host:            "agent-host",
+		Now:             testNow,
+	})
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "report-nobaseline.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("report differs from %s (run go test -update and review the diff):\n%s", golden, buf.Bytes())
+	}
+}

@@ -8,13 +8,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
+	"github.com/clawwarden/clawwarden/internal/quote"
 )
 
 func init() { subcommands = append(subcommands, newAuditCmd) }
@@ -377,115 +376,29 @@ const auditTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 func formatEntry(e audit.Entry) string {
 	switch {
 	case e.Invalid != "":
-		return fmt.Sprintf("[invalid at byte %d: %s] %s", e.Offset, e.Invalid, escapeText(string(e.Raw)))
+		return fmt.Sprintf("[invalid at byte %d: %s] %s", e.Offset, e.Invalid, quote.Text(string(e.Raw)))
 	case e.Legacy:
-		return "[legacy] " + escapeText(string(e.Raw))
+		return "[legacy] " + quote.Text(string(e.Raw))
 	}
 	r := e.Record
 	decision := r.Decision
 	if decision == "" {
 		decision = "-"
 	}
-	f := []string{r.Time.UTC().Format(auditTimeLayout), shellWord(r.Event), shellWord(decision)}
+	f := []string{r.Time.UTC().Format(auditTimeLayout), quote.Word(r.Event), quote.Word(decision)}
 	if r.ExitCode != nil {
 		f = append(f, "exit="+strconv.Itoa(*r.ExitCode))
 	}
 	if len(r.Argv) > 0 {
-		words := make([]string, len(r.Argv))
-		for i, arg := range r.Argv {
-			words[i] = shellWord(arg)
-		}
-		f = append(f, strings.Join(words, " "))
+		f = append(f, quote.Argv(r.Argv))
 	}
 	for _, kv := range [][2]string{
 		{"session", r.SessionID}, {"reason", r.Reason}, {"rule", r.Rule},
 		{"detail", r.Detail}, {"request", r.RequestID},
 	} {
 		if kv[1] != "" {
-			f = append(f, kv[0]+"="+shellWord(kv[1]))
+			f = append(f, kv[0]+"="+quote.Word(kv[1]))
 		}
 	}
 	return strings.Join(f, "  ")
-}
-
-// shellWord quotes s for a POSIX shell when it needs quoting. Printable text
-// is quoted as policy.ShellJoin (Python's shlex.quote) does; text with control,
-// non-printing or invalid UTF-8 characters becomes bash's $'…' with escapes,
-// which ShellJoin would pass through to the terminal.
-func shellWord(s string) string {
-	if s == "" {
-		return "''"
-	}
-	plain, printable := true, utf8.ValidString(s)
-	for _, r := range s {
-		if !isShellSafe(r) {
-			plain = false
-		}
-		if r != ' ' && !unicode.IsPrint(r) {
-			printable = false
-		}
-	}
-	switch {
-	case plain:
-		return s
-	case printable:
-		return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
-	}
-	var b strings.Builder
-	b.WriteString("$'")
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\'' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x80 && (r < 0x20 || r == 0x7f):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r != ' ' && !unicode.IsPrint(r):
-			if r > 0xffff {
-				fmt.Fprintf(&b, `\U%08x`, r)
-			} else {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			}
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
-
-func isShellSafe(r rune) bool {
-	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' ||
-		strings.ContainsRune("_@%+=:,./-", r)
-}
-
-// escapeText escapes control, non-printing and invalid UTF-8 characters of a
-// raw line for display; JSON text stays readable JSON.
-func escapeText(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == ' ' || unicode.IsPrint(r):
-			b.WriteRune(r)
-		case r > 0xffff:
-			fmt.Fprintf(&b, `\U%08x`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-		i += size
-	}
-	return b.String()
 }

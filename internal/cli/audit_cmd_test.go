@@ -487,28 +487,3 @@ func TestAuditTailCommand(t *testing.T) {
 		t.Errorf("other-writable log: exit %d, want %d: %s", code, ExitBadState, errOut)
 	}
 }
-
-func TestShellWord(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"", "''"},
-		{"/usr/bin/id", "/usr/bin/id"},
-		{"a=b,c:d@e%f+g", "a=b,c:d@e%f+g"},
-		{"two words", "'two words'"},
-		{"it's", `'it'"'"'s'`},
-		{"$(rm -rf /)", "'$(rm -rf /)'"},
-		{"café", "'café'"},
-		{"a\nb", `$'a\nb'`},
-		{"tab\there", `$'tab\there'`},
-		{"\x1b[31mred", `$'\x1b[31mred'`},
-		{"bad\xffutf8", `$'bad\xffutf8'`},
-		{"quote' and \\ \x7f", `$'quote\' and \\ \x7f'`},
-		{"\u202eabc", `$'\u202eabc'`},
-		{"\u0085", `$'\u0085'`},
-	}
-	for _, tt := range tests {
-		if got := shellWord(tt.in); got != tt.want {
-			t.Errorf("shellWord(%q) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-}

@@ -126,7 +126,7 @@ func (d *docWriter) member(name string, f reflect.Value) error {
 // Elements of long slices are encoded in batches of batchPerWorker elements
 // per goroutine.
 const (
-	batchPerWorker = 128
+	batchPerWorker = 64
 	maxWorkers     = 4
 )
 

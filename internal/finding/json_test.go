@@ -114,7 +114,7 @@ func TestWriteJSON(t *testing.T) {
 // TestWriteJSONLong checks a slice long enough to be encoded in parallel
 // batches, into a growable buffer and through a plain writer.
 func TestWriteJSONLong(t *testing.T) {
-	for _, n := range []int{1, 127, 128, 129, 1000, 1025} {
+	for _, n := range []int{1, 63, 64, 65, 127, 128, 129, 1000, 1025} {
 		r := testReport{Elems: make([]testElem, n)}
 		want := "{\n  \"generated_at\": \"\",\n  \"complete\": false,\n  \"elems\": ["
 		for i := range r.Elems {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 
@@ -172,42 +171,24 @@ type auditBreakJSON struct {
 }
 
 func (a *app) runAuditVerify(o auditVerifyOptions) error {
-	if o.anchor != "" {
-		o.anchor = strings.ToLower(strings.TrimSpace(o.anchor))
-		if len(o.anchor) != 64 || strings.Trim(o.anchor, "0123456789abcdef") != "" {
-			return usageErr("--anchor must be a SHA-256 hash: 64 hex digits, as 'audit verify' prints after \"head\"")
-		}
-	}
 	path, err := a.auditPath(o.file)
 	if err != nil {
 		return err
 	}
-	var res audit.Result
-	if o.anchor != "" {
-		res, err = audit.VerifyFileAnchored(path, o.anchor)
-	} else {
-		res, err = audit.VerifyFile(path)
-	}
-	exists := true
-	if errors.Is(err, fs.ErrNotExist) {
-		exists, err = false, nil
-		res.HeadFile = audit.HeadMissing
+	v, err := audit.Judge(path, o.anchor)
+	if errors.Is(err, audit.ErrBadAnchor) {
+		return usageErr("--anchor %v", err)
 	}
 	if err != nil {
 		return err
 	}
-	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-		exists = false // and its head file remains: res.Broken says so
-	}
-	anchorMissing := o.anchor != "" && res.AnchorLine == 0
-	headPath := audit.HeadPath(path)
-
+	res := v.Result
 	if o.json {
 		out := auditVerifyJSON{
-			Path: path, Exists: exists, OK: res.Broken == nil && !anchorMissing,
+			Path: path, Exists: v.Exists, OK: v.OK(),
 			Records: res.Records, Legacy: res.Legacy, Head: res.Head,
 			HeadFile: headFileState(res.HeadFile),
-			Anchor:   o.anchor, AnchorLine: res.AnchorLine,
+			Anchor:   v.Anchor, AnchorLine: res.AnchorLine,
 		}
 		if b := res.Broken; b != nil {
 			out.Broken = &auditBreakJSON{Line: b.Line, Reason: b.Reason}
@@ -216,72 +197,15 @@ func (a *app) runAuditVerify(o auditVerifyOptions) error {
 			return err
 		}
 	} else {
-		printAuditResult(a.stdio.Out, path, exists, o.anchor, res)
-		switch {
-		case !exists || res.Broken != nil:
-		case res.HeadFile == audit.HeadMissing:
-			a.printf("warning: no head file %s (log written by an older version, or the head was removed): removal of the last records cannot be detected; the next privileged command writes one", headPath)
-		case res.HeadFile == audit.HeadInvalid:
-			a.printf("warning: head file %s cannot be read (a crash while it was written, or it was altered): removal of the last records cannot be detected; the next privileged command replaces it", headPath)
+		printAuditResult(a.stdio.Out, path, v.Exists, v.Anchor, res)
+		if v.Warning != "" {
+			a.printf("warning: %s", v.Warning)
 		}
 	}
-
-	switch {
-	case res.Broken != nil && res.HeadFile == audit.HeadMismatch:
-		what := "the log was truncated or rewritten at its end after its last append, which wrote the head file"
-		if !exists {
-			what = "the log was deleted or moved after its last append, which wrote the head file"
-		}
-		return withHint(
-			audit.Broken("audit log %s does not match its head file %s: broken at line %d", path, headPath, res.Broken.Line),
-			what,
-			moveAsideHint(path, exists, res.HeadFile),
-		)
-	case res.Broken != nil:
-		return withHint(
-			audit.Broken("audit log %s does not verify: broken at line %d", path, res.Broken.Line),
-			chainBreakHint(res.Broken.Line),
-			moveAsideHint(path, exists, res.HeadFile),
-		)
-	case anchorMissing && !exists:
-		return audit.Broken("no audit log at %s, but an anchor was given: the log was deleted or moved", path)
-	case anchorMissing:
-		return withHint(
-			audit.Broken("audit log %s does not contain the anchor %s", path, o.anchor),
-			"since the anchor was noted, the log was rewritten, truncated before the anchor's line, or replaced; or the anchor belongs to another log",
-		)
+	if v.Err != nil {
+		return withHint(v.Err, v.Hints...)
 	}
 	return nil
-}
-
-// chainBreakHint says what a break in the chain at line k means: line k's
-// prev is not the hash of line k-1, so line k-1 is as suspect as line k (an
-// edit of line k-1 changes its hash, which shows at line k).
-func chainBreakHint(k int) string {
-	switch k {
-	case 1:
-		return "no line verified: line 1 was changed, or lines before it were removed"
-	case 2:
-		return "no line verified: line 1 or line 2 was changed, or lines between them were removed or inserted (line 2 does not follow from line 1)"
-	}
-	verified := fmt.Sprintf("lines 1-%d", k-2)
-	if k == 3 {
-		verified = "line 1"
-	}
-	return fmt.Sprintf("%s verified; line %d or line %d was changed, or lines between them were removed or inserted (line %d does not follow from line %d)", verified, k-1, k, k, k-1)
-}
-
-// moveAsideHint says how to keep a broken log and start a new one: the head
-// file goes with the log, as a head left behind breaks the new log.
-func moveAsideHint(path string, exists bool, head audit.HeadState) string {
-	hp := audit.HeadPath(path)
-	switch {
-	case !exists:
-		return fmt.Sprintf("keep the head file as evidence; to start a new chain, move it aside (mv %s %s.broken); the next privileged command starts a new log", hp, hp)
-	case head == audit.HeadMissing:
-		return fmt.Sprintf("keep the file as evidence; to start a new chain, move it aside (mv %s %s.broken); the next privileged command starts a new log", path, path)
-	}
-	return fmt.Sprintf("keep the files as evidence; to start a new chain, move the log and its head file aside (mv %s %s.broken && mv %s %s.broken.head); the next privileged command starts a new log", path, path, hp, path)
 }
 
 // headFileState is the head file's state as 'audit verify --json' prints it.

@@ -72,6 +72,7 @@ var sentinels = []struct {
 	{openclaw.ErrNoCLI, ExitFindings},
 	{command.ErrTimeout, ExitInternal},
 	{audit.ErrBroken, ExitAuditBroken},
+	{audit.ErrBadAnchor, ExitUsage},
 }
 
 // domainCode is the exit status of the first sentinel err wraps.

@@ -58,20 +58,32 @@ func LoadApproved(path string) ([]Rule, error) {
 // error messages. Errors wrap [safefile.ErrInvalid] and name the entry index
 // and field.
 func ParseApproved(data []byte, name string) ([]Rule, error) {
-	entries, ok := scanApproved(data)
-	if !ok {
-		var err error
-		if entries, err = decodeApproved(data); err != nil {
-			return nil, fmt.Errorf("%s: %w: want a JSON array of {\"port\":N,\"protocol\":\"tcp\",\"command\":\"...\"} entries: %v", name, safefile.ErrInvalid, err)
+	var rules []Rule
+	var first error // the first invalid entry
+	add := func(en *entry) {
+		if first != nil {
+			return
 		}
-	}
-	rules := make([]Rule, 0, len(entries))
-	for i := range entries {
-		r, err := entries[i].rule()
+		r, err := en.rule()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w: entry %d: %v", name, safefile.ErrInvalid, i, err)
+			first = fmt.Errorf("%s: %w: entry %d: %v", name, safefile.ErrInvalid, len(rules), err)
+			return
 		}
 		rules = append(rules, r)
+	}
+	rules = make([]Rule, 0, bytes.Count(data, []byte("{")))
+	if !scanApproved(data, add) {
+		rules, first = rules[:0], nil
+		entries, err := decodeApproved(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: want a JSON array of {\"port\":N,\"protocol\":\"tcp\",\"command\":\"...\"} entries: %v", name, safefile.ErrInvalid, err)
+		}
+		for i := range entries {
+			add(&entries[i])
+		}
+	}
+	if first != nil {
+		return nil, first
 	}
 	return rules, nil
 }

@@ -67,33 +67,83 @@ Exit status: 0 done, 10 a step could not be completed (each is reported),
 	return cmd
 }
 
+// initRun is the state of one `clawwarden init`: what it did, and how many
+// steps could not be completed.
+type initRun struct {
+	a        *app
+	o        initOptions
+	paths    config.Paths
+	done     setup.Done
+	problems int
+}
+
+func (r *initRun) fail(err error) { r.a.reportError(err); r.problems++ }
+
+func (r *initRun) step(format string, args ...any) {
+	fmt.Fprintf(r.a.stdio.Out, "\n== "+format+"\n", args...)
+}
+
 func (a *app) runInit(ctx context.Context, o initOptions) error {
 	paths, err := a.Paths()
 	if err != nil {
 		return err
 	}
+	r := &initRun{a: a, o: o, paths: paths, done: setup.Done{SecurityDir: paths.SecurityDir, Enforce: o.enforce}}
 	w := a.stdio.Out
-	problems := 0
-	fail := func(err error) { a.reportError(err); problems++ }
-	step := func(format string, args ...any) { fmt.Fprintf(w, "\n== "+format+"\n", args...) }
-	done := setup.Done{SecurityDir: paths.SecurityDir, Enforce: o.enforce}
 
-	step("requirements")
+	r.step("requirements")
 	t, termErr := approval.OpenTerminal()
 	if t != nil {
 		defer t.Close()
 	}
-	for _, r := range setup.Requirements(ctx, nil, a.env.RealSudo, termErr == nil) {
-		fmt.Fprintln(w, r)
+	for _, req := range setup.Requirements(ctx, nil, a.env.RealSudo, termErr == nil) {
+		fmt.Fprintln(w, req)
 	}
-	interactive := termErr == nil && !o.yes
 
-	step("policy files in %s", paths.SecurityDir)
+	r.step("policy files in %s", paths.SecurityDir)
+	if err := r.policyFiles(ctx); err != nil {
+		return err
+	}
+
+	r.step("skill")
+	if err := a.skillInstall(false); err != nil {
+		r.fail(err)
+	} else {
+		r.done.Skill = true
+	}
+
+	if o.enforce {
+		if err := r.enforce(ctx, termErr == nil && !o.yes, t); err != nil {
+			return err
+		}
+	}
+
+	r.step("first assessment")
+	if err := runAssess(ctx, a, assessOptions{openclawTimeout: 2 * time.Minute, failOn: string(assess.FailNever)}); err != nil && exitCode(err) != ExitFindings {
+		r.fail(err)
+	} else {
+		r.done.Assessed = true
+	}
+	fmt.Fprintf(w, "\ndashboard: %s\n", filepath.Join(paths.ReportsDir, "compliance-dashboard.html"))
+	fmt.Fprintln(w, "next steps:")
+	for i, s := range setup.NextSteps(r.done) {
+		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
+	}
+	if r.problems > 0 {
+		a.printf("%d step(s) could not be completed; see above", r.problems)
+		return silent(ExitFindings)
+	}
+	return nil
+}
+
+// policyFiles writes the starting policy files, keeping the person's own.
+func (r *initRun) policyFiles(ctx context.Context) error {
+	w, paths := r.a.stdio.Out, r.paths
 	if err := safefile.EnsureDir(paths.SecurityDir); err != nil {
 		return err
 	}
 	var cfg *openclaw.Config
-	cfgPath := openclaw.ConfigPath(a.env.ConfigPath, paths.StateDir, paths.Home)
+	cfgPath := openclaw.ConfigPath(r.a.env.ConfigPath, paths.StateDir, paths.Home)
 	if c, err := openclaw.LoadConfig(cfgPath); err == nil {
 		cfg = c
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -104,68 +154,49 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 		data, err := f.Data(ctx)
 		if err != nil {
 			fmt.Fprintf(w, "could not build %s: %v\n", f.Name, err)
-			problems++
+			r.problems++
 			continue
 		}
-		out, err := starter.Write(path, data, o.force, f.Check, a.now())
+		out, err := starter.Write(path, data, r.o.force, f.Check, r.a.now())
 		if err != nil {
 			return withHint(err, "fix "+path+", or rerun 'clawwarden init --force' to replace it (a backup is kept)")
 		}
 		printStarter(w, path, out)
 	}
+	return nil
+}
 
-	step("skill")
-	if err := a.skillInstall(false); err != nil {
-		fail(err)
+// enforce installs the sudo hook and the schedule and sets the approval
+// passphrase on t when a person can be asked (interactive).
+func (r *initRun) enforce(ctx context.Context, interactive bool, t *approval.Terminal) error {
+	a, w := r.a, r.a.stdio.Out
+	r.step("enforcement: sudo hook")
+	if err := a.hookInstall(ctx, false); err != nil {
+		r.fail(err)
 	} else {
-		done.Skill = true
+		r.done.Hook = true
 	}
-
-	if o.enforce {
-		step("enforcement: sudo hook")
-		if err := a.hookInstall(ctx, false); err != nil {
-			fail(err)
-		} else {
-			done.Hook = true
-		}
-		step("enforcement: schedule")
-		if installSchedule == nil {
-			fmt.Fprintln(w, "the schedule is not available in this build")
-			problems++
-		} else if err := installSchedule(ctx, a); err != nil {
-			fail(err)
-		} else {
-			done.Schedule = true
-		}
-		step("enforcement: approval passphrase")
-		if pass, err := approval.LoadPassphrase(paths.Security(config.PassphraseFile)); err != nil {
-			return err
-		} else if pass != nil {
-			fmt.Fprintln(w, "already set")
-			done.Passphrase = true
-		} else if !interactive {
-			fmt.Fprintln(w, "not set (no terminal or --yes)")
-		} else if err := a.setPassphrase(t); err != nil {
-			fail(err)
-		} else {
-			done.Passphrase = true
-		}
-	}
-
-	step("first assessment")
-	if err := runAssess(ctx, a, assessOptions{openclawTimeout: 2 * time.Minute, failOn: string(assess.FailNever)}); err != nil && exitCode(err) != ExitFindings {
-		fail(err)
+	r.step("enforcement: schedule")
+	if installSchedule == nil {
+		fmt.Fprintln(w, "the schedule is not available in this build")
+		r.problems++
+	} else if err := installSchedule(ctx, a); err != nil {
+		r.fail(err)
 	} else {
-		done.Assessed = true
+		r.done.Schedule = true
 	}
-	fmt.Fprintf(w, "\ndashboard: %s\n", filepath.Join(paths.ReportsDir, "compliance-dashboard.html"))
-	fmt.Fprintln(w, "next steps:")
-	for i, s := range setup.NextSteps(done) {
-		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
-	}
-	if problems > 0 {
-		a.printf("%d step(s) could not be completed; see above", problems)
-		return silent(ExitFindings)
+	r.step("enforcement: approval passphrase")
+	if pass, err := approval.LoadPassphrase(r.paths.Security(config.PassphraseFile)); err != nil {
+		return err
+	} else if pass != nil {
+		fmt.Fprintln(w, "already set")
+		r.done.Passphrase = true
+	} else if !interactive {
+		fmt.Fprintln(w, "not set (no terminal or --yes)")
+	} else if err := a.setPassphrase(t); err != nil {
+		r.fail(err)
+	} else {
+		r.done.Passphrase = true
 	}
 	return nil
 }

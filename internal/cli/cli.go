@@ -176,6 +176,11 @@ the OpenClaw configuration against ISO 27001:2022 and NIST CSF 2.0.`,
 		return &usageError{msg: err.Error()}
 	})
 	root.CompletionOptions.DisableDescriptions = false
+	// --version prints what `version` prints.
+	root.Version = version
+	cobra.AddTemplateFunc("clawwardenVersion", func() string { return buildVersion().String() })
+	root.SetVersionTemplate(`{{clawwardenVersion}}`)
+	root.Flags().BoolP("version", "v", false, "print the version, as 'clawwarden version' does")
 	for _, mk := range subcommands {
 		root.AddCommand(mk(a))
 	}

@@ -30,9 +30,15 @@ const dropInMarker = "# Written by clawwarden"
 // unit nor a drop-in sets one.
 const systemdDefaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-var dropInTemplate = template.Must(template.New("drop-in").Funcs(template.FuncMap{
-	"assignment": unitfile.Assignment,
-}).Parse(`# Written by clawwarden ("clawwarden hook install"): puts the sudo shim's
+// dropInTemplate is parsed on first use, not at program start: every
+// clawwarden invocation (the sudo shim included) would pay for it.
+var dropInTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("drop-in").Funcs(template.FuncMap{
+		"assignment": unitfile.Assignment,
+	}).Parse(dropInText))
+})
+
+const dropInText = `# Written by clawwarden ("clawwarden hook install"): puts the sudo shim's
 # directory first on the OpenClaw gateway's PATH, so the agent's "sudo" is
 # clawwarden's approval-first shim, and turns off OpenClaw's exec shell
 # snapshots, which would load an alias or function named sudo from the
@@ -41,7 +47,7 @@ var dropInTemplate = template.Must(template.New("drop-in").Funcs(template.FuncMa
 [Service]
 Environment={{assignment "PATH" .PATH}}
 Environment={{assignment "OPENCLAW_EXEC_SHELL_SNAPSHOT" "0"}}
-`))
+`
 
 // RenderDropIn returns the drop-in that sets the gateway's PATH to pathValue.
 func RenderDropIn(pathValue string) ([]byte, error) {
@@ -49,7 +55,7 @@ func RenderDropIn(pathValue string) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	if err := dropInTemplate.Execute(&b, struct{ PATH string }{pathValue}); err != nil {
+	if err := dropInTemplate().Execute(&b, struct{ PATH string }{pathValue}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

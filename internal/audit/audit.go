@@ -166,6 +166,12 @@ type Record struct {
 // config.Paths.Security(config.AuditLogFile).
 type Log struct {
 	Path string
+	// Forward, when set, also sends every record appended to the host's
+	// log pipeline (see [Forwarder]), after the local append.
+	Forward *Forwarder
+	// Warn, when set, is told what went wrong without failing Append: a
+	// *[ForwardError] for records that are in the log but were not sent.
+	Warn func(error)
 }
 
 // zeroPrev is the prev of the first line of a file.
@@ -180,46 +186,63 @@ var zeroPrev [sha256.Size]byte
 // leaves a head that does not match the log alone, so that Verify keeps
 // reporting the mismatch, and a head it cannot write does not fail Append:
 // the records are in the log.
+//
+// With Forward set, Append then sends the records it wrote (also when a
+// later step, such as the fsync, failed) within the Forwarder's timeout,
+// after releasing the lock; a failure to send goes to Warn, never to the
+// returned error.
 func (l *Log) Append(recs ...Record) error {
+	written, err := l.appendLocal(recs)
+	if l.Forward != nil && len(written) > 0 {
+		if ferr := l.Forward.forward(written); ferr != nil && l.Warn != nil {
+			l.Warn(ferr)
+		}
+	}
+	return err
+}
+
+// appendLocal is Append without forwarding; it returns the records that
+// reached the file, with their lines and hashes, also with an error.
+func (l *Log) appendLocal(recs []Record) (written []entry, err error) {
 	if len(recs) == 0 {
-		return nil
+		return nil, nil
 	}
 	if err := safefile.EnsureDir(filepath.Dir(l.Path)); err != nil {
-		return err
+		return written, err
 	}
 	lock, err := safefile.LockFor(l.Path)
 	if err != nil {
-		return err
+		return written, err
 	}
 	defer lock.Unlock()
 
 	w, err := safefile.OpenAppend(l.Path)
 	if err != nil {
-		return err
+		return written, err
 	}
 	defer w.Close()
 	// The append descriptor is write-only; the last line is read through a
 	// second, checked descriptor that must be the same file.
 	r, err := safefile.Open(l.Path)
 	if err != nil {
-		return err
+		return written, err
 	}
 	defer r.Close()
 	wi, err := w.Stat()
 	if err != nil {
-		return err
+		return written, err
 	}
 	ri, err := r.Stat()
 	if err != nil {
-		return err
+		return written, err
 	}
 	if !os.SameFile(wi, ri) {
-		return fmt.Errorf("%s: %w: replaced while being opened", l.Path, safefile.ErrUnsafe)
+		return written, fmt.Errorf("%s: %w: replaced while being opened", l.Path, safefile.ErrUnsafe)
 	}
 	size := ri.Size()
 	prev, terminated, err := lastLineHash(r, size)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", l.Path, err)
+		return written, fmt.Errorf("read %s: %w", l.Path, err)
 	}
 
 	// The head to write after the append: how many lines the log holds now.
@@ -244,19 +267,23 @@ func (l *Log) Append(recs ...Record) error {
 			rec.PID = pid
 		}
 		if prev, err = enc.encode(prev, &rec); err != nil {
-			return err
+			return written, err
 		}
 	}
 	if _, err := w.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("append to %s: %w", l.Path, err)
+		return nil, fmt.Errorf("append to %s: %w", l.Path, err)
+	}
+	written = enc.entries
+	for i := range written {
+		written[i].line = buf.Bytes()[written[i].start:written[i].end]
 	}
 	if err := w.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", l.Path, err)
+		return written, fmt.Errorf("fsync %s: %w", l.Path, err)
 	}
 	if size == 0 {
 		// The file may be new: make its directory entry durable too.
 		if err := safefile.SyncDir(filepath.Dir(l.Path)); err != nil {
-			return err
+			return written, err
 		}
 	}
 	if hw != nil {
@@ -269,13 +296,14 @@ func (l *Log) Append(recs ...Record) error {
 			hw.write(head{records: hw.lines + len(recs), hash: prev, size: newSize})
 		}
 	}
-	return w.Close()
+	return written, w.Close()
 }
 
 // encoder turns records into chained lines appended to a buffer.
 type encoder struct {
-	buf *bytes.Buffer
-	enc *json.Encoder
+	buf     *bytes.Buffer
+	enc     *json.Encoder
+	entries []entry // the records encoded, as written
 }
 
 func newEncoder(buf *bytes.Buffer) *encoder {
@@ -295,7 +323,10 @@ func (e *encoder) encode(prev [sha256.Size]byte, rec *Record) ([sha256.Size]byte
 		return prev, fmt.Errorf("encode audit record: %w", err)
 	}
 	line := e.buf.Bytes()[start : e.buf.Len()-1] // Encode adds the newline
-	return sha256.Sum256(line), nil
+	sum := sha256.Sum256(line)
+	// The line is the span, not the slice: the buffer may move as it grows.
+	e.entries = append(e.entries, entry{rec: *rec, start: start, end: e.buf.Len() - 1, hash: sum})
+	return sum, nil
 }
 
 // lastLineHash returns the hash of the last line of the file of the given

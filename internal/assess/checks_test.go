@@ -206,9 +206,16 @@ func TestJudgeHostFiles(t *testing.T) {
 			want{status: StatusNotAssessed, risk: RiskMedium}},
 		{"permissions: group-readable credentials", secretsPermissions, func(ev *evidence) {
 			ev.stateFiles = []fileMode{{"/s", fs.ModeDir | 0o700}, {"/s/credentials/wa.json", 0o644}, {"/s/link", fs.ModeSymlink | 0o777}}
+			ev.openclawFiles = 2
 		}, want{status: StatusViolation, risk: RiskHigh, observed: "/s/credentials/wa.json is 0644", evidence: "checked 3 paths"}},
-		{"permissions: owner-only", secretsPermissions, func(ev *evidence) { ev.stateFiles = []fileMode{{"/s", fs.ModeDir | 0o700}} },
-			want{status: StatusCompliant, risk: RiskLow}},
+		{"permissions: owner-only", secretsPermissions, func(ev *evidence) {
+			ev.stateFiles, ev.openclawFiles = []fileMode{{"/s", fs.ModeDir | 0o700}, {"/s/openclaw.json", 0o600}}, 1
+		}, want{status: StatusCompliant, risk: RiskLow}},
+		// A fresh home: the only files are the ones clawwarden itself wrote
+		// (its security and reports directories), which prove nothing.
+		{"permissions: only clawwarden's files", secretsPermissions, func(ev *evidence) {
+			ev.stateFiles = []fileMode{{"/s", fs.ModeDir | 0o700}, {"/s/security", fs.ModeDir | 0o700}}
+		}, want{status: StatusNotAssessed, risk: RiskMedium, observed: "no OpenClaw files"}},
 		{"alternate paths: doas nopass for a group", alternatePaths, func(ev *evidence) {
 			ev.Groups = []string{"wheel"}
 			ev.doasConf = fileRead{path: "/etc/doas.conf", data: []byte("permit persist :staff\npermit nopass :wheel as root\n")}

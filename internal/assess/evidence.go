@@ -53,6 +53,10 @@ type evidence struct {
 
 	stateErr   error      // why the OpenClaw state directory cannot be read
 	stateFiles []fileMode // OpenClaw state, config and credentials that exist
+	// openclawFiles counts OpenClaw's own files among them (its config,
+	// credentials, agents): a state directory that holds only clawwarden's
+	// files says nothing about how OpenClaw keeps its secrets.
+	openclawFiles int
 
 	privBinaries []fileMode // privilegeBinaries present, by their unrooted path
 	doasConf     fileRead   // /etc/doas.conf
@@ -318,19 +322,22 @@ func (ev *evidence) gatherState() {
 	if _, ev.stateErr = os.Lstat(state); ev.stateErr != nil {
 		return
 	}
-	look := func(p string) {
+	look := func(p string, openclaws bool) {
 		if fi, err := os.Lstat(p); err == nil {
 			ev.stateFiles = append(ev.stateFiles, fileMode{path: p, mode: fi.Mode()})
+			if openclaws {
+				ev.openclawFiles++
+			}
 		}
 	}
-	look(state)
-	look(ev.ConfigPath)
-	look(ev.Paths.SecurityDir)
+	look(state, false)
+	look(ev.ConfigPath, true)
+	look(ev.Paths.SecurityDir, false)
 	for _, dir := range []string{filepath.Join(state, "credentials"), filepath.Join(state, "agents")} {
-		look(dir)
+		look(dir, true)
 		ents, _ := os.ReadDir(dir)
 		for _, en := range ents {
-			look(filepath.Join(dir, en.Name()))
+			look(filepath.Join(dir, en.Name()), true)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -226,6 +227,13 @@ func secretsPermissions(ev *evidence) outcome {
 	if ev.stateErr != nil {
 		return outcome{Status: StatusNotAssessed, Risk: RiskMedium, Observed: "the OpenClaw state directory cannot be read", Evidence: ev.stateErr.Error(),
 			Gap: "no evidence about file permissions", Mitigation: "Point OPENCLAW_STATE_DIR at the gateway's state directory and assess again."}
+	}
+	if ev.openclawFiles == 0 {
+		return outcome{Status: StatusNotAssessed, Risk: RiskMedium,
+			Observed:   "no OpenClaw files under " + state + " (no " + filepath.Base(ev.ConfigPath) + ", credentials or agents); only clawwarden's own files are there",
+			Evidence:   fmt.Sprintf("checked %d paths under %s", len(ev.stateFiles), state),
+			Gap:        "no evidence about how OpenClaw keeps its secrets",
+			Mitigation: "Point OPENCLAW_STATE_DIR (or OPENCLAW_CONFIG_PATH) at the gateway's state and assess again."}
 	}
 	var loose []string
 	for _, f := range ev.stateFiles {

@@ -57,6 +57,18 @@ type Options struct {
 	// FindingsCode is the exit status by which a step says it found
 	// problems; FailedCode is the status of a step that could not start.
 	FindingsCode, FailedCode int
+	// Final, when set, runs in this process after the steps, with the
+	// result so far (Started and DurationMS cover the steps): the
+	// monitoring export, which reports this very cycle. It is logged and
+	// counted as one more step.
+	Final *Final
+}
+
+// Final is a step that runs in the cycle's own process.
+type Final struct {
+	Name string
+	// Run returns what it has to say for the log and its exit status.
+	Run func(ctx context.Context, res Result) (output string, code int)
 }
 
 // Run runs one cycle. The result's exit status is 0 when every step exited
@@ -95,15 +107,17 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		step, out := o.step(ctx, args)
 		res.Steps = append(res.Steps, step)
 		res.ExitCode = o.combine(res.ExitCode, step.ExitCode)
-		fmt.Fprintf(&buf, "%s step %s: exit %d in %s\n", o.Now().UTC().Format(time.RFC3339), step.Step, step.ExitCode,
-			(time.Duration(step.DurationMS*1000) * time.Microsecond).Round(time.Millisecond))
-		for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-			if line != "" {
-				fmt.Fprintf(&buf, "    %s\n", line)
-			}
-		}
+		logStep(&buf, o.Now(), step, out)
 	}
 	res.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if f := o.Final; f != nil {
+		t0 := time.Now()
+		out, code := f.Run(ctx, res)
+		step := Step{Step: f.Name, ExitCode: code, DurationMS: float64(time.Since(t0).Microseconds()) / 1000}
+		res.Steps = append(res.Steps, step)
+		res.ExitCode = o.combine(res.ExitCode, code)
+		logStep(&buf, o.Now(), step, []byte(out))
+	}
 	fmt.Fprintf(&buf, "%s cycle end: exit %d in %.0f ms\n", o.Now().UTC().Format(time.RFC3339), res.ExitCode, res.DurationMS)
 	if _, err := log.Write(buf.Bytes()); err != nil {
 		return res, fmt.Errorf("write %s: %w", o.Log, err)
@@ -112,6 +126,17 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return res, fmt.Errorf("write %s: %w", o.Log, err)
 	}
 	return res, nil
+}
+
+// logStep appends one step's log lines: its outcome, then what it printed.
+func logStep(buf *bytes.Buffer, now time.Time, step Step, out []byte) {
+	fmt.Fprintf(buf, "%s step %s: exit %d in %s\n", now.UTC().Format(time.RFC3339), step.Step, step.ExitCode,
+		(time.Duration(step.DurationMS*1000) * time.Microsecond).Round(time.Millisecond))
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if line != "" {
+			fmt.Fprintf(buf, "    %s\n", line)
+		}
+	}
 }
 
 // step runs one step and returns its outcome and everything it printed.

@@ -83,3 +83,26 @@ func TestRunOneAtATime(t *testing.T) {
 		}
 	}
 }
+
+func TestRunFinal(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "cycle.log")
+	var seen Result
+	res, err := Run(context.Background(), Options{Exe: "/bin/sh", Steps: [][]string{{"-c", "exit 10"}}, Log: log, FindingsCode: 10, FailedCode: 70,
+		Final: &Final{Name: "prometheus", Run: func(_ context.Context, r Result) (string, int) {
+			seen = r
+			return "wrote /x/clawwarden.prom", 3
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen.Steps) != 1 || seen.ExitCode != 10 || seen.Started.IsZero() {
+		t.Errorf("final step saw %+v, want the result of the steps", seen)
+	}
+	if res.ExitCode != 3 || len(res.Steps) != 2 || res.Steps[1].Step != "prometheus" || res.Steps[1].ExitCode != 3 {
+		t.Errorf("result %+v: want the final step's failure counted", res)
+	}
+	data, _ := os.ReadFile(log)
+	if s := string(data); !strings.Contains(s, "step prometheus: exit 3") || !strings.Contains(s, "    wrote /x/clawwarden.prom\n") {
+		t.Errorf("log lacks the final step: %s", s)
+	}
+}

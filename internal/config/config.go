@@ -127,9 +127,17 @@ type Env struct {
 	SkipPlistConfirm        bool   // OPENCLAW_SKIP_PLIST_CONFIRM=1
 	StateDir                string // OPENCLAW_STATE_DIR (OpenClaw's own)
 	ConfigPath              string // OPENCLAW_CONFIG_PATH (OpenClaw's own)
+
+	// AuditSyslog (CLAWWARDEN_AUDIT_SYSLOG=1, clawwarden's own) also sends
+	// every audit record to the host's log pipeline (journald or syslog).
+	// In same-user mode it is the user's own setting, which the agent can
+	// unset; enforced mode takes it from its root settings instead.
+	AuditSyslog bool
 }
 
-// EnvVars lists every variable [ReadEnv] reads, for documentation and tests.
+// EnvVars lists every variable of the original skill that [ReadEnv] reads,
+// for documentation and tests; clawwarden's own CLAWWARDEN_AUDIT_SYSLOG is
+// in the README.
 var EnvVars = []string{
 	"OPENCLAW_REQUIRE_POLICY_FILES",
 	"OPENCLAW_REQUIRE_SESSION_ID",
@@ -169,5 +177,6 @@ func ReadEnv(getenv func(string) string) Env {
 		SkipPlistConfirm:        on("OPENCLAW_SKIP_PLIST_CONFIRM"),
 		StateDir:                getenv("OPENCLAW_STATE_DIR"),
 		ConfigPath:              getenv("OPENCLAW_CONFIG_PATH"),
+		AuditSyslog:             on("CLAWWARDEN_AUDIT_SYSLOG"),
 	}
 }

@@ -34,6 +34,19 @@ type Approver struct {
 	// (the person's terminal); it is relayed to the waiting guard too.
 	Stdout io.Writer
 	Stderr io.Writer
+	// AuditForward is where audit records also go when Env.AuditSyslog is
+	// set; nil means the host's journald or syslog socket.
+	AuditForward *audit.Forwarder
+}
+
+// log is the audit log; a record it could not send off the host is
+// reported on Stderr.
+func (a *Approver) log() *audit.Log {
+	return auditLog(a.Paths, a.Env, a.AuditForward, func(err error) {
+		if a.Stderr != nil {
+			fmt.Fprintf(a.Stderr, "clawwarden: warning: %v\n", err)
+		}
+	})
 }
 
 func (a *Approver) now() time.Time {
@@ -56,7 +69,7 @@ func (a *Approver) audit(r approval.Request, recs ...audit.Record) {
 		recs[i].Reason = r.Reason
 		recs[i].Cwd = r.Cwd
 	}
-	(&audit.Log{Path: a.Paths.Security(config.AuditLogFile)}).Append(recs...)
+	a.log().Append(recs...)
 }
 
 // Outcome is what `approve` did.

@@ -123,6 +123,10 @@ type Options struct {
 	Notice func(format string, args ...any)
 	// Poll is how often a pending request is checked; 0 means 100ms.
 	Poll time.Duration
+	// AuditForward is where audit records also go when Env.AuditSyslog is
+	// set; nil means the host's journald or syslog socket (tests point it
+	// at their own).
+	AuditForward *audit.Forwarder
 }
 
 func (o *Options) now() time.Time {
@@ -163,7 +167,8 @@ func (o *Options) defaults() {
 func Run(ctx context.Context, o Options) (int, error) {
 	o.defaults()
 	cwd, _ := os.Getwd()
-	r := &run{o: o, log: &audit.Log{Path: o.Paths.Security(config.AuditLogFile)}, id: approval.NewID(), cwd: cwd}
+	r := &run{o: o, id: approval.NewID(), cwd: cwd}
+	r.log = auditLog(o.Paths, o.Env, o.AuditForward, func(err error) { o.Notice("warning: %v", err) })
 	if o.Refused != nil {
 		r.audit(audit.Record{Event: "request", Detail: "via " + o.Via},
 			audit.Record{Event: "refused", Decision: "refused", Detail: o.Refused.Error()})

@@ -23,7 +23,7 @@ func (a *Approver) record(rec audit.Record) error {
 	if cwd, err := os.Getwd(); err == nil {
 		rec.Cwd = cwd
 	}
-	if err := (&audit.Log{Path: a.Paths.Security(config.AuditLogFile)}).Append(rec); err != nil {
+	if err := a.log().Append(rec); err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	return nil

@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	subcommands = append(subcommands, newScheduleCmd)
+	subcommands = append(subcommands, subcommand{"schedule", newScheduleCmd})
 	installSchedule = func(_ context.Context, a *app) error { return a.scheduleInstall(time.Hour) }
 }
 
@@ -81,9 +81,12 @@ under a systemd user session), 12 unsafe or corrupt file, 64 bad --every.`,
 		Use:   "status [--json]",
 		Short: "Show whether the cycle is scheduled and when it runs next",
 		Long: `Status prints one fact per line, or with --json an object with installed,
-backend, every, next_run, last_run, paths and detail.
+backend, every, next_run, last_run, paths, detail and running. Running says
+whether the scheduler that runs the job is alive: for cron, a cron daemon
+process; a crontab line nobody reads never runs.
 
-Exit status: 0 scheduled, 10 not scheduled, 12 corrupt state file.`,
+Exit status: 0 scheduled and a scheduler runs it, 10 not scheduled or
+nothing runs it, 12 corrupt state file.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.scheduleStatus(statusJSON)
@@ -103,6 +106,7 @@ func (a *app) scheduleConfig(needExe bool) (schedule.Config, error) {
 	c := schedule.Config{
 		Home:        p.Home,
 		SecurityDir: p.SecurityDir,
+		StateDir:    p.StateDir,
 		UID:         os.Getuid(),
 		GOOS:        runtime.GOOS,
 		LookPath:    exec.LookPath,
@@ -216,7 +220,7 @@ func (a *app) scheduleStatus(asJSON bool) error {
 			}
 		}
 	}
-	if !st.Installed {
+	if !st.InEffect() {
 		return silent(ExitFindings)
 	}
 	return nil

@@ -40,9 +40,13 @@ type Config struct {
 	UID         int    // for launchctl's gui/<uid> domain
 	GOOS        string
 	Env         []EnvVar
+	StateDir    string         // OpenClaw's state directory; the cron line sets OPENCLAW_STATE_DIR to it
 	Runner      command.Runner // runs systemctl, launchctl and crontab; nil runs the real ones
-	LookPath    func(string) (string, error)
-	Now         func() time.Time
+	// CronDaemon returns the pid of the running cron daemon, or 0; nil
+	// looks in /proc.
+	CronDaemon func() int
+	LookPath   func(string) (string, error)
+	Now        func() time.Time
 }
 
 // State is the content of [StateFile].
@@ -226,7 +230,7 @@ func installCron(c Config, every time.Duration, r *Result) error {
 		r.Rounded = real
 		r.State.Every = real.String()
 	}
-	line, err := RenderCronLine(spec, c.Exe, c.Env)
+	line, err := RenderCronLine(spec, c.Exe, c.cronEnv())
 	if err != nil {
 		return err
 	}
@@ -312,7 +316,14 @@ type Status struct {
 	LastRun   string   `json:"last_run"`
 	Paths     []string `json:"paths"`
 	Detail    string   `json:"detail"`
+	// Running says whether the scheduler that runs the job is alive (the
+	// cron daemon, the systemd user manager, launchd); a job installed
+	// where nothing runs it is not in effect.
+	Running bool `json:"running"`
 }
+
+// InEffect reports whether the job is installed and something runs it.
+func (s Status) InEffect() bool { return s.Installed && s.Running }
 
 // GetStatus reports the recorded installation and asks the backend when it
 // runs next.
@@ -353,11 +364,13 @@ func GetStatus(c Config) (Status, error) {
 				st.LastRun = v
 			}
 		}
+		st.Running = true
 		st.Detail = "systemd user timer " + TimerName
 	case Launchd:
 		if _, err := c.run("launchctl", "print", "gui/"+strconv.Itoa(c.UID)+"/"+Label); err != nil {
 			st.Detail = "not loaded in launchd: run 'clawwarden schedule install' again"
 		} else {
+			st.Running = true
 			st.Detail = "loaded in launchd as " + Label + " (StartInterval " + s.Every + ")"
 		}
 	case Cron:
@@ -379,6 +392,34 @@ func GetStatus(c Config) (Status, error) {
 			}
 		}
 		st.Detail = "crontab line: " + line
+		daemon := c.CronDaemon
+		if daemon == nil {
+			daemon = func() int { return CronDaemon("/proc") }
+		}
+		if pid := daemon(); pid > 0 {
+			st.Running = true
+			st.Detail += fmt.Sprintf("; cron daemon running (pid %d)", pid)
+		} else {
+			st.NextRun = ""
+			st.Detail += "; no cron daemon is running, so the job never runs: start it (systemctl enable --now cron, or service cron start)"
+		}
 	}
 	return st, nil
+}
+
+// cronEnv is the environment the cron line sets: cron starts jobs with the
+// passwd home and nothing of the installing shell, so the job is told
+// HOME and OPENCLAW_STATE_DIR (the ones in effect at install), then the
+// other passed variables.
+func (c Config) cronEnv() []EnvVar {
+	env := []EnvVar{{Name: "HOME", Value: c.Home}}
+	if c.StateDir != "" {
+		env = append(env, EnvVar{Name: "OPENCLAW_STATE_DIR", Value: c.StateDir})
+	}
+	for _, e := range c.Env {
+		if e.Name != "HOME" && (e.Name != "OPENCLAW_STATE_DIR" || c.StateDir == "") {
+			env = append(env, e)
+		}
+	}
+	return env
 }

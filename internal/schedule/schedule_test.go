@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -356,11 +357,17 @@ func TestCronRoundTrip(t *testing.T) {
 	if !strings.HasPrefix(got, others) || strings.Count(got, CronMarker) != 1 {
 		t.Errorf("crontab after two installs:\n%s", got)
 	}
-	if !strings.Contains(got, "*/6 * * * * OPENCLAW_STATE_DIR=") {
+	if !strings.Contains(got, "*/6 * * * * HOME='"+c.Home+"' OPENCLAW_STATE_DIR=") {
 		t.Errorf("crontab line not as expected:\n%s", got)
 	}
+	c.CronDaemon = func() int { return 0 }
 	st, err := GetStatus(c)
-	if err != nil || !st.Installed || st.NextRun != "2026-11-25T10:06:00Z" {
+	if err != nil || !st.Installed || st.Running || st.InEffect() || st.NextRun != "" || !strings.Contains(st.Detail, "no cron daemon is running") {
+		t.Errorf("status without a cron daemon = %+v, %v", st, err)
+	}
+	c.CronDaemon = func() int { return 4242 }
+	st, err = GetStatus(c)
+	if err != nil || !st.InEffect() || st.NextRun != "2026-11-25T10:06:00Z" || !strings.Contains(st.Detail, "cron daemon running (pid 4242)") {
 		t.Errorf("status = %+v, %v", st, err)
 	}
 	if _, err := os.Lstat(filepath.Join(c.SecurityDir, ".crontab.tmp")); !errors.Is(err, os.ErrNotExist) {
@@ -410,11 +417,53 @@ func TestCronInMemory(t *testing.T) {
 	if _, ok := unitfile.CronLine(tab, CronMarker); !ok {
 		t.Errorf("crontab after install lacks our line:\n%s", tab)
 	}
+	c.CronDaemon = func() int { return 1 }
 	st, err := GetStatus(c)
 	if err != nil || !st.Installed || st.NextRun == "" {
 		t.Errorf("GetStatus = %+v, %v", st, err)
 	}
 	if _, err := Remove(c); err != nil || tab != "" {
 		t.Errorf("after Remove: crontab %q, error %v", tab, err)
+	}
+}
+
+// TestCronDaemon finds a process named cron in the real /proc: a copy of
+// sleep named cron stands in for the daemon (the name is what is read).
+func TestCronDaemon(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		testenv.Skip(t, "sleep missing: %v", err)
+	}
+	data, err := os.ReadFile(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(t.TempDir(), "cron")
+	if err := os.WriteFile(fake, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := CronDaemon("/proc")
+	cmd := exec.Command(fake, "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	if before == 0 {
+		if got := CronDaemon("/proc"); got != cmd.Process.Pid {
+			t.Errorf("CronDaemon = %d, want %d", got, cmd.Process.Pid)
+		}
+	} else if got := CronDaemon("/proc"); got == 0 {
+		t.Error("a running cron daemon was not found")
+	}
+	// A /proc with no cron in it.
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "7"), 0o755)
+	os.WriteFile(filepath.Join(dir, "7", "comm"), []byte("crontab\n"), 0o644)
+	if got := CronDaemon(dir); got != 0 {
+		t.Errorf("crontab taken for the daemon: %d", got)
 	}
 }

@@ -1,0 +1,33 @@
+package schedule
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// cronDaemonNames are the process names of the cron daemons that read
+// users' crontabs (Debian's cron, cronie's crond, busybox crond).
+var cronDaemonNames = map[string]bool{"cron": true, "crond": true}
+
+// CronDaemon returns the pid of a running cron daemon found under procDir
+// (normally /proc), or 0 when none runs: a crontab line nobody reads never
+// runs.
+func CronDaemon(procDir string) int {
+	ents, err := os.ReadDir(procDir)
+	if err != nil {
+		return 0
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 0 {
+			continue
+		}
+		comm, err := os.ReadFile(filepath.Join(procDir, e.Name(), "comm"))
+		if err == nil && cronDaemonNames[strings.TrimSpace(string(comm))] {
+			return pid
+		}
+	}
+	return 0
+}

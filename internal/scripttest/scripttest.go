@@ -29,7 +29,8 @@
 // test, whatever PATH the script has set; $CLAWWARDEN is its path. Scripts
 // see $TESTPID (the process that holds the listeners) and the conditions
 // [root], [testuser] (root, setpriv, setsid and the test user exist) and
-// [usercrontab] (the test user has a crontab).
+// [usercrontab] (the test user has a crontab) and [crond] (a cron daemon
+// runs).
 //
 // It is imported only by tests.
 package scripttest
@@ -49,6 +50,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/clawwarden/clawwarden/internal/schedule"
 )
 
 // TestUser is the unprivileged account scripts/test-user creates.
@@ -153,6 +156,8 @@ func condition(cond string) (bool, error) {
 		return err == nil, nil
 	case "usercrontab":
 		return exec.Command("crontab", "-u", TestUser, "-l").Run() == nil, nil
+	case "crond":
+		return schedule.CronDaemon("/proc") > 0, nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }

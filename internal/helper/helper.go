@@ -159,7 +159,7 @@ func (h *helper) main(args []string) int {
 		h.say("%v", err)
 		return ExitNotPermitted
 	}
-	h.log = &audit.Log{Path: h.layout.AuditLog()}
+	h.log = h.layout.Audit(h.settings, func(err error) { h.say("warning: %v", err) })
 	caller, err := strconv.Atoi(h.caller)
 	if err != nil || caller != h.settings.AgentUID {
 		return h.refuse(ExitNotPermitted, "caller", "the root helper serves only the agent account %s (uid %d) through sudo, not uid %q",

@@ -7,7 +7,7 @@
 //
 //	/usr/local/libexec/clawwarden/clawwarden-root   the root helper (0755 root)
 //	/usr/local/libexec/clawwarden/clawwarden        the CLI the agent's shim runs (0755 root)
-//	/etc/clawwarden/settings.json                   agent account, install id, timeouts, notifier
+//	/etc/clawwarden/settings.json                   agent account, install id, timeouts, notifier, audit_syslog
 //	/etc/clawwarden/allowed_signers                 approvers' OpenSSH keys
 //	/etc/clawwarden/command-policy.json             the command policy
 //	/var/lib/clawwarden/state/                      0700 root: kept approvals, consumed request ids, staged inputs
@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
@@ -65,6 +66,21 @@ func (l Layout) InboxDir() string       { return filepath.Join(l.VarDir(), "inbo
 func (l Layout) LogDir() string         { return l.path("/var/log/clawwarden") }
 func (l Layout) AuditLog() string       { return filepath.Join(l.LogDir(), "audit.jsonl") }
 func (l Layout) SudoersFile() string    { return l.path("/etc/sudoers.d/clawwarden") }
+func (l Layout) SyslogSocket() string   { return l.path(audit.SyslogSocket) }
+func (l Layout) JournalSocket() string  { return l.path(audit.JournalSocket) }
+
+// Audit is the root-side audit log as the root helper appends to it. With
+// s.AuditSyslog every record also goes to the host's log pipeline (as
+// clawwarden-root, authpriv), within audit.DefaultForwardTimeout, and warn
+// is told of records that are in the log but were not sent.
+func (l Layout) Audit(s Settings, warn func(error)) *audit.Log {
+	log := &audit.Log{Path: l.AuditLog()}
+	if s.AuditSyslog {
+		log.Forward = &audit.Forwarder{Journal: l.JournalSocket(), Syslog: l.SyslogSocket(), AppName: "clawwarden-root"}
+		log.Warn = warn
+	}
+	return log
+}
 
 // Settings is /etc/clawwarden/settings.json.
 type Settings struct {
@@ -84,6 +100,12 @@ type Settings struct {
 	NotifierTimeout Duration `json:"notifier_timeout,omitempty"`
 	// Forced records that install went on despite other routes to root.
 	Forced bool `json:"forced,omitempty"`
+	// AuditSyslog also sends every audit record to the host's log pipeline
+	// (journald's socket, else /dev/log; see audit.Forwarder), for a
+	// collector to keep off the host. It is set by 'enforce install
+	// --audit-syslog' and lives here, in root's file, so that the agent
+	// cannot turn it off; the root helper reads no environment for it.
+	AuditSyslog bool `json:"audit_syslog,omitempty"`
 	// ClawwardenVersion is the version that installed it.
 	ClawwardenVersion string `json:"clawwarden_version"`
 }

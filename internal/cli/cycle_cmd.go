@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawwarden/clawwarden/internal/cycle"
 	"github.com/clawwarden/clawwarden/internal/hook"
+	"github.com/clawwarden/clawwarden/internal/metrics"
 	"github.com/clawwarden/clawwarden/internal/preflight"
 )
 
@@ -25,6 +27,8 @@ func newCycleCmd(a *app) *cobra.Command {
 its own clawwarden process, appending what each printed, its exit status and
 duration to ~/.openclaw/logs/cyber-security-engineer-auto.log. Only one cycle
 runs at a time: a cycle that finds another one running exits at once.
+With ` + metrics.TextfileDirEnv + `=DIR set, a last step writes
+DIR/` + metrics.TextfileName + ` for node_exporter (see 'clawwarden export prometheus').
 This is what 'clawwarden schedule install' runs.
 
 Exit status: 0 when every step passed, 10 when a step found problems, the
@@ -47,8 +51,18 @@ func (a *app) runCycle(ctx context.Context, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	res, err := cycle.Run(ctx, cycle.Options{Exe: self, Log: paths.CycleLog(), Now: a.now,
-		FindingsCode: ExitFindings, FailedCode: ExitInternal})
+	opts := cycle.Options{Exe: self, Log: paths.CycleLog(), Now: a.now, FindingsCode: ExitFindings, FailedCode: ExitInternal}
+	if dir := a.getenv(metrics.TextfileDirEnv); dir != "" {
+		opts.Final = &cycle.Final{Name: "prometheus", Run: func(ctx context.Context, res cycle.Result) (string, int) {
+			d := time.Duration(res.DurationMS * float64(time.Millisecond))
+			path, err := a.exportPrometheus(ctx, dir, &metrics.Cycle{Ended: res.Started.Add(d), Duration: d, ExitCode: res.ExitCode})
+			if err != nil {
+				return err.Error(), exitCode(err)
+			}
+			return "wrote " + path, ExitOK
+		}}
+	}
+	res, err := cycle.Run(ctx, opts)
 	if errors.Is(err, cycle.ErrRunning) {
 		a.printf("%v", err)
 		return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/enforce"
 	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/hook"
+	"github.com/clawwarden/clawwarden/internal/metrics"
 	"github.com/clawwarden/clawwarden/internal/notify"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
 	"github.com/clawwarden/clawwarden/internal/ports"
@@ -73,6 +74,7 @@ var sentinels = []struct {
 	{command.ErrTimeout, ExitInternal},
 	{audit.ErrBroken, ExitAuditBroken},
 	{audit.ErrBadAnchor, ExitUsage},
+	{metrics.ErrNoDir, ExitUsage},
 }
 
 // domainCode is the exit status of the first sentinel err wraps.

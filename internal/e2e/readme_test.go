@@ -64,7 +64,7 @@ func TestReadmeQuickStart(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(ran, " "); got != "init policy ports audit" {
+	if got := strings.Join(ran, " "); got != "--version init policy ports audit" {
 		t.Errorf("quick start ran %q", got)
 	}
 	// The README's first command, as written, from the repository root.

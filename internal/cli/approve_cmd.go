@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	subcommands = append(subcommands, newPendingCmd, newApproveCmd, newDenyCmd, newApprovalCmd)
+	subcommands = append(subcommands, subcommand{"pending", newPendingCmd}, subcommand{"approve", newApproveCmd}, subcommand{"deny", newDenyCmd}, subcommand{"approval", newApprovalCmd})
 }
 
 func (a *app) queue() (*approval.Queue, config.Paths, error) {

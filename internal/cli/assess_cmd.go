@@ -15,7 +15,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/report"
 )
 
-func init() { subcommands = append(subcommands, newAssessCmd) }
+func init() { subcommands = append(subcommands, subcommand{"assess", newAssessCmd}) }
 
 type assessOptions struct {
 	out             string

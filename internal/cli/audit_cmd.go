@@ -15,7 +15,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/quote"
 )
 
-func init() { subcommands = append(subcommands, newAuditCmd) }
+func init() { subcommands = append(subcommands, subcommand{"audit", newAuditCmd}) }
 
 func newAuditCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{

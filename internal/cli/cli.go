@@ -82,12 +82,12 @@ func Run(args []string, stdio Stdio) int {
 	if len(args) > 0 && (filepath.Base(args[0]) == "sudo" || filepath.Base(args[0]) == "sudoedit") && shimMode != nil {
 		return shimMode(ctx, a, args[1:])
 	}
-	root := newRootCmd(a)
+	cmdArgs := []string{}
 	if len(args) > 1 {
-		root.SetArgs(args[1:])
-	} else {
-		root.SetArgs([]string{})
+		cmdArgs = args[1:]
 	}
+	root := newRootCmd(a, cmdArgs)
+	root.SetArgs(cmdArgs)
 	err := root.ExecuteContext(ctx)
 	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
 		err = &usageError{msg: err.Error()}
@@ -155,10 +155,25 @@ func usageErr(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// subcommands lists the constructors of the top-level commands.
-var subcommands []func(*app) *cobra.Command
+// subcommands lists the top-level commands.
+var subcommands []subcommand
 
-func newRootCmd(a *app) *cobra.Command {
+// A subcommand is a top-level command's name and constructor. A run that
+// names a command builds only that one; help, completion and the
+// documentation build them all.
+type subcommand struct {
+	name string
+	mk   func(*app) *cobra.Command
+}
+
+// newRootCmd builds the command tree for a run with args (without the
+// program name). When args[0] names a top-level command exactly, the tree
+// holds only that command: cobra would resolve args to it or below it, so
+// the others (and the default completion command) are never reached, and
+// building them is most of the command line's start-up. Anything else (no
+// arguments, a flag, help, completion, a misspelt name that needs
+// suggestions) builds every command.
+func newRootCmd(a *app, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "clawwarden",
 		Short: "Approval-first guard and security monitor for hosts that run OpenClaw agents",
@@ -181,8 +196,17 @@ the OpenClaw configuration against ISO 27001:2022 and NIST CSF 2.0.`,
 	cobra.AddTemplateFunc("clawwardenVersion", func() string { return buildVersion().String() })
 	root.SetVersionTemplate(`{{clawwardenVersion}}`)
 	root.Flags().BoolP("version", "v", false, "print the version, as 'clawwarden version' does")
-	for _, mk := range subcommands {
-		root.AddCommand(mk(a))
+	if len(args) > 0 {
+		for _, c := range subcommands {
+			if c.name == args[0] {
+				root.CompletionOptions.DisableDefaultCmd = true
+				root.AddCommand(c.mk(a))
+				return root
+			}
+		}
+	}
+	for _, c := range subcommands {
+		root.AddCommand(c.mk(a))
 	}
 	return root
 }

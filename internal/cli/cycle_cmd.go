@@ -16,7 +16,9 @@ import (
 	"github.com/clawwarden/clawwarden/internal/preflight"
 )
 
-func init() { subcommands = append(subcommands, newCycleCmd, newPreflightCmd) }
+func init() {
+	subcommands = append(subcommands, subcommand{"cycle", newCycleCmd}, subcommand{"preflight", newPreflightCmd})
+}
 
 func newCycleCmd(a *app) *cobra.Command {
 	var asJSON bool

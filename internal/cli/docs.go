@@ -14,7 +14,7 @@ import (
 // shim included, would pay for their initialisation.
 func CommandTree() *cobra.Command {
 	a := &app{stdio: Stdio{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard}, getenv: func(string) string { return "" }, now: time.Now}
-	root := newRootCmd(a)
+	root := newRootCmd(a, nil)
 	root.InitDefaultCompletionCmd()
 	return root
 }

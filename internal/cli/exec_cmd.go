@@ -11,7 +11,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/sudo"
 )
 
-func init() { subcommands = append(subcommands, newExecCmd) }
+func init() { subcommands = append(subcommands, subcommand{"exec", newExecCmd}) }
 
 type execOptions struct {
 	reason          string

@@ -2,7 +2,7 @@ package cli
 
 import "github.com/spf13/cobra"
 
-func init() { subcommands = append(subcommands, newExportCmd) }
+func init() { subcommands = append(subcommands, subcommand{"export", newExportCmd}) }
 
 // exportFormats lists the constructors of `export`'s subcommands, one per
 // format; each format's file adds itself.

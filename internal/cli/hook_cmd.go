@@ -15,7 +15,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
-func init() { subcommands = append(subcommands, newHookCmd) }
+func init() { subcommands = append(subcommands, subcommand{"hook", newHookCmd}) }
 
 func newHookCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{

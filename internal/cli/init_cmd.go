@@ -21,7 +21,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/starter"
 )
 
-func init() { subcommands = append(subcommands, newInitCmd) }
+func init() { subcommands = append(subcommands, subcommand{"init", newInitCmd}) }
 
 type initOptions struct {
 	enforce bool

@@ -25,7 +25,9 @@ import (
 	"github.com/clawwarden/clawwarden/internal/sockets"
 )
 
-func init() { subcommands = append(subcommands, newPortsCmd, newEgressCmd) }
+func init() {
+	subcommands = append(subcommands, subcommand{"ports", newPortsCmd}, subcommand{"egress", newEgressCmd})
+}
 
 // scannerFlag validates --scanner and maps "auto" to the default source.
 func scannerFlag(v string) (string, error) {

@@ -15,7 +15,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/notify"
 )
 
-func init() { subcommands = append(subcommands, newNotifyCmd) }
+func init() { subcommands = append(subcommands, subcommand{"notify", newNotifyCmd}) }
 
 type notifyOptions struct {
 	asJSON  bool

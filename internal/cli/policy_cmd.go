@@ -13,7 +13,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/policy"
 )
 
-func init() { subcommands = append(subcommands, newPolicyCmd) }
+func init() { subcommands = append(subcommands, subcommand{"policy", newPolicyCmd}) }
 
 func newPolicyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{

@@ -13,7 +13,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/session"
 )
 
-func init() { subcommands = append(subcommands, newSessionCmd) }
+func init() { subcommands = append(subcommands, subcommand{"session", newSessionCmd}) }
 
 func newSessionCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{

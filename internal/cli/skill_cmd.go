@@ -11,7 +11,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/skill"
 )
 
-func init() { subcommands = append(subcommands, newSkillCmd) }
+func init() { subcommands = append(subcommands, subcommand{"skill", newSkillCmd}) }
 
 func newSkillCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{

@@ -15,7 +15,7 @@ var (
 	buildDate = ""
 )
 
-func init() { subcommands = append(subcommands, newVersionCmd) }
+func init() { subcommands = append(subcommands, subcommand{"version", newVersionCmd}) }
 
 // versionInfo is what `version` prints.
 type versionInfo struct {

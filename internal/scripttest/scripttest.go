@@ -16,6 +16,10 @@
 //	                         reachable by it, and set VAR to its path
 //	defer prog [args...]     run prog when the script ends, pass or fail,
 //	                         ignoring its status (cleanup outside $WORK)
+//	gateway start VAR [args...] | gateway stop
+//	                         run a real OpenClaw gateway (openclaw from the
+//	                         script's PATH) on a free port, set VAR to it,
+//	                         and return once it listens; see cmdGateway
 //	pty DIALOG prog [args...]
 //	                         run prog on a new pseudo-terminal that is its
 //	                         controlling terminal and standard streams, and
@@ -46,7 +50,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -59,7 +62,7 @@ const TestUser = "clawwarden-test"
 
 // Main runs the tests of m; when the test binary is started by a script as
 // clawwarden, it runs main instead, which returns the exit status (main nil:
-// the scripts run a clawwarden binary, see RunBinary). It also lets the test
+// the scripts run a clawwarden binary, see Params). It also lets the test
 // binary act as the pty command's driver. Call it from TestMain.
 func Main(m testscript.TestingM, main func() int) {
 	cmds := map[string]func(){ptyDriver: func() { os.Exit(ptyMain()) }}
@@ -73,23 +76,22 @@ func Main(m testscript.TestingM, main func() int) {
 // as clawwarden (see Main).
 func Run(t *testing.T, dir string) {
 	t.Helper()
-	RunBinary(t, dir, binary(t))
-}
-
-// RunBinary runs every script in dir as a parallel subtest, with bin as
-// clawwarden. It needs Main in TestMain for the pty command only.
-func RunBinary(t *testing.T, dir, bin string) {
-	t.Helper()
-	testscript.Run(t, Params(dir, bin))
+	testscript.Run(t, Params(dir, binary(t)))
 }
 
 // Params returns the parameters for running the scripts in dir with bin as
-// the clawwarden under test.
+// the clawwarden under test. The pty command needs Main in TestMain.
 func Params(dir, bin string) testscript.Params {
 	return testscript.Params{
 		Dir:                 dir,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
+			env.Values[gatewayKey{}] = &gateway{}
+			env.Defer(func() {
+				if gw := env.Values[gatewayKey{}].(*gateway); gw.cmd != nil {
+					gw.stop()
+				}
+			})
 			env.Setenv("TESTPID", strconv.Itoa(os.Getpid()))
 			env.Setenv("CLAWWARDEN", bin)
 			return nil
@@ -102,49 +104,37 @@ func Params(dir, bin string) testscript.Params {
 			"listen":   cmdListen,
 			"userhome": cmdUserhome,
 			"defer":    cmdDefer,
+			"gateway":  cmdGateway,
 		},
 	}
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
 // binary returns a copy of the test binary named clawwarden in a directory
-// every user can reach (the test user runs it too). It is removed when the
-// test ends.
+// every user can reach (the test user runs it too), removed when the test
+// ends.
 func binary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		self, err := os.Executable()
-		if err != nil {
-			binErr = err
-			return
-		}
-		data, err := os.ReadFile(self)
-		if err != nil {
-			binErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "clawwarden-script-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		if err := os.Chmod(dir, 0o755); err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "clawwarden")
-		binErr = os.WriteFile(binPath, data, 0o755)
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(binPath)) })
-	return binPath
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "clawwarden-script-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "clawwarden")
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 func condition(cond string) (bool, error) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -354,4 +355,28 @@ func lookPath(t *testing.T, name, pkg string) string {
 		testenv.Skip(t, "%s not installed (apt-get install %s)", name, pkg)
 	}
 	return p
+}
+
+// TestAlertRules checks deploy/prometheus's alert rules with promtool and
+// runs their unit tests, which feed the rules these metrics' names and
+// labels and expect each alert to fire, and not before.
+func TestAlertRules(t *testing.T) {
+	promtool := lookPath(t, "promtool", "prometheus")
+	dir := filepath.Join("..", "..", "deploy", "prometheus")
+	for _, args := range [][]string{{"check", "rules", "clawwarden.rules.yml"}, {"test", "rules", "clawwarden.rules.test.yml"}} {
+		cmd := exec.Command(promtool, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	// The rules name only metrics this package writes.
+	rules, err := os.ReadFile(filepath.Join(dir, "clawwarden.rules.yml"))
+	must(t, err)
+	out := render(t, newHost(t).gather())
+	for _, name := range regexp.MustCompile(`clawwarden_[a-z_]+`).FindAllString(string(rules), -1) {
+		if !strings.Contains(out, "# TYPE "+name+" ") {
+			t.Errorf("the rules use %s, which the export does not write", name)
+		}
+	}
 }

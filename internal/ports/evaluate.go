@@ -477,13 +477,13 @@ func (t *texts) String() string {
 // verdict is what [evaluator.listener] found out about one listener.
 type verdict struct {
 	s        *sockets.Socket
-	flagged  bool
-	public   bool     // bound to a non-loopback address
-	insecure bool     // a service of the insecure catalog at this exposure
-	gateway  bool     // looks like the OpenClaw gateway
 	svc      *Service // the catalog entry when insecure
-	idx      int      // the approving baseline entry, or -1
 	near     string   // why an entry for the same port did not approve it
+	idx      int32    // the approving baseline entry, or -1
+	flagged  bool
+	public   bool // bound to a non-loopback address
+	insecure bool // a service of the insecure catalog at this exposure
+	gateway  bool // looks like the OpenClaw gateway
 }
 
 // listener fills in the listener entry l of s: owner, approval and flags.
@@ -506,10 +506,12 @@ func (e *evaluator) listener(s *sockets.Socket, l *Listener) verdict {
 		l.UID = e.intPtr(s.UID)
 	}
 	if !e.in.BaselineMissing {
-		v.idx, v.near = match(e.in.Rules, e.rulesFor(int(port)), s)
+		var idx int
+		idx, v.near = match(e.in.Rules, e.rulesFor(int(port)), s)
+		v.idx = int32(idx)
 	}
 	if v.idx >= 0 {
-		l.Approved, l.ApprovedBy = true, e.intPtr(v.idx)
+		l.Approved, l.ApprovedBy = true, e.intPtr(int(v.idx))
 	}
 	v.svc = insecure(s.Proto, port, v.public)
 	v.insecure = v.svc != nil
@@ -627,9 +629,9 @@ func (e *evaluator) explain(s *sockets.Socket, l *Listener, v verdict) (title, e
 		}
 		fix.add("If ", nameOr(*s, "the listener"), " on port ", portProto, " is expected, add ", approveSnippet(*s), " to ", in.ApprovedFile, "; otherwise stop it", pidNote(*s), " and disable what starts it.")
 	case v.gateway && v.public:
-		ev.add("approved by entry ", strconv.Itoa(v.idx), " of ", in.ApprovedFile, ", but the gateway should not listen on a public address")
+		ev.add("approved by entry ", strconv.Itoa(int(v.idx)), " of ", in.ApprovedFile, ", but the gateway should not listen on a public address")
 	default:
-		ev.add("approved by entry ", strconv.Itoa(v.idx), " of ", in.ApprovedFile)
+		ev.add("approved by entry ", strconv.Itoa(int(v.idx)), " of ", in.ApprovedFile)
 	}
 	if !s.Attributed() && in.Inventory.Partial {
 		ev.add("the owning process belongs to another user and is unknown without root")

@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra/doc"
@@ -23,19 +24,23 @@ func main() {
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}
-	if err := generate(dir); err != nil {
+	if err := generate(dir, "README.md"); err != nil {
 		fmt.Fprintln(os.Stderr, "mangen:", err)
 		os.Exit(1)
 	}
 }
 
-// generate writes one man page per command into dir.
-func generate(dir string) error {
+// generate writes one man page per command into dir; the root page gets
+// EXIT STATUS, ENVIRONMENT and FILES from the README at readme.
+func generate(dir, readme string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	root := cli.CommandTree()
 	root.DisableAutoGenTag = true
 	hdr := &doc.GenManHeader{Title: "CLAWWARDEN", Section: "1", Date: &manDate, Source: "clawwarden", Manual: "clawwarden manual"}
-	return doc.GenManTree(root, hdr, dir)
+	if err := doc.GenManTree(root, hdr, dir); err != nil {
+		return err
+	}
+	return appendSections(filepath.Join(dir, "clawwarden.1"), readme)
 }

@@ -12,7 +12,7 @@ import (
 // docs/man: run `make man` after changing a command.
 func TestManPagesUpToDate(t *testing.T) {
 	dir := t.TempDir()
-	if err := generate(dir); err != nil {
+	if err := generate(dir, "../../../README.md"); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := filepath.Glob(filepath.Join(dir, "*.1"))

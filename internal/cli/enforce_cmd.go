@@ -41,12 +41,13 @@ hostile agent; enforced mode is the one that stops it.`,
 		Args: noArgs,
 	}
 	var install struct {
-		agent     string
-		approvers []string
-		force     bool
+		agent       string
+		approvers   []string
+		force       bool
+		auditSyslog bool
 	}
 	in := &cobra.Command{
-		Use:   "install --agent-user ACCOUNT --approver ACCOUNT=KEY.pub [--approver …] [--force]",
+		Use:   "install --agent-user ACCOUNT --approver ACCOUNT=KEY.pub [--approver …] [--audit-syslog] [--force]",
 		Short: "Install enforced mode (root only)",
 		Long: `Install lists every system path it writes, then: copies the root helper from beside
 this binary (both must come from one build), writes /etc/clawwarden (settings with a random
@@ -62,6 +63,14 @@ socket, polkit or doas rules, root cron jobs or units that run files it can writ
 capabilities or setuid files it owns, a gateway service with NoNewPrivileges. --force installs
 anyway, and 'enforce status' keeps saying "not enforced" and why. Running it again is
 idempotent. Linux only.
+
+--audit-syslog sets audit_syslog in /etc/clawwarden/settings.json: the root helper then also
+sends every audit record to the host's log pipeline (journald's native socket when it exists,
+else /dev/log as RFC 5424 with structured data [clawwarden@32473 …]), each with its hash and
+the previous record's hash, for a collector to keep off the host. The local log stays the
+record: a send that fails is reported, never blocks beyond a short deadline, and never fails
+the request. The setting is root's, so the agent cannot turn it off; --audit-syslog=false
+turns it off, and running install again without the flag keeps it as it is.
 
 Exit status: 0 installed, 10 refused for other routes to root, 64 usage, 70 failure.`,
 		Args: noArgs,
@@ -81,7 +90,11 @@ Exit status: 0 installed, 10 refused for other routes to root, 64 usage, 70 fail
 			if err != nil {
 				return err
 			}
-			_, err = enforce.Install(cmd.Context(), enforce.Options{AgentUser: install.agent, Approvers: as, Force: install.force, Binary: self, Out: a.stdio.Out})
+			o := enforce.Options{AgentUser: install.agent, Approvers: as, Force: install.force, Binary: self, Out: a.stdio.Out}
+			if cmd.Flags().Changed("audit-syslog") {
+				o.AuditSyslog = &install.auditSyslog
+			}
+			_, err = enforce.Install(cmd.Context(), o)
 			if errors.Is(err, enforce.ErrOtherRoutes) {
 				return withCode(ExitFindings, err)
 			}
@@ -91,6 +104,7 @@ Exit status: 0 installed, 10 refused for other routes to root, 64 usage, 70 fail
 	in.Flags().StringVar(&install.agent, "agent-user", "", "the agent's unix account (e.g. openclaw)")
 	in.Flags().StringArrayVar(&install.approvers, "approver", nil, "ACCOUNT=PUBLIC_KEY_FILE of a person who may approve (repeat)")
 	in.Flags().BoolVar(&install.force, "force", false, "install even when the agent account has other routes to root")
+	in.Flags().BoolVar(&install.auditSyslog, "audit-syslog", false, "also send every audit record to the host's log pipeline (journald or syslog); =false turns it off")
 	un := &cobra.Command{
 		Use:   "uninstall",
 		Short: "Remove exactly what 'enforce install' added (root only); the audit log is kept",
@@ -124,6 +138,9 @@ Exit status: 0 enforced, 10 not enforced.`,
 				}
 				for _, sg := range s.Signers {
 					fmt.Fprintf(w, "approver: %s\n", sg)
+				}
+				if s.AuditSyslog {
+					fmt.Fprintf(w, "audit records: also sent to the host's log pipeline (audit_syslog)\n")
 				}
 				for _, r := range s.Reasons {
 					fmt.Fprintf(w, "not enforced because: %s\n", r)

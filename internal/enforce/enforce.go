@@ -69,6 +69,20 @@ type Options struct {
 	Sudo boundary.Runner
 	// Visudo checks a sudoers file (nil: visudo -cf).
 	Visudo func(path string) error
+	// AuditSyslog sets (or clears) the settings' audit_syslog: the root
+	// helper also sends every audit record to the host's log pipeline. nil
+	// keeps what the settings say (off on a new install).
+	AuditSyslog *bool
+}
+
+// applyAuditSyslog sets s.AuditSyslog from o and says what it is.
+func (o *Options) applyAuditSyslog(s *rootside.Settings) {
+	if o.AuditSyslog != nil {
+		s.AuditSyslog = *o.AuditSyslog
+	}
+	if s.AuditSyslog {
+		o.say("audit records also go to the host's log pipeline (audit_syslog in %s): journald's socket when it exists, else /dev/log", o.Layout.SettingsFile())
+	}
 }
 
 // Record is what Install added, kept in /var/lib/clawwarden/state/install.json
@@ -258,6 +272,7 @@ func Install(ctx context.Context, o Options) (Record, error) {
 			MaxPending: rootside.DefaultMaxPending, MaxRequestBytes: rootside.DefaultMaxRequestBytes}
 	}
 	s.AgentUser, s.AgentUID, s.Forced = o.AgentUser, agentUID, !rep.Clean()
+	o.applyAuditSyslog(&s)
 	s.ClawwardenVersion = versionOf(o.Binary)
 	settings, _ := json.MarshalIndent(s, "", "  ")
 	for _, f := range []struct {
@@ -593,6 +608,9 @@ type Status struct {
 	Reasons   []string        `json:"reasons"` // why not enforced; empty when enforced
 	Boundary  boundary.Report `json:"boundary"`
 	Signers   []string        `json:"signers,omitempty"`
+	// AuditSyslog: the root helper also sends audit records to the host's
+	// log pipeline.
+	AuditSyslog bool `json:"audit_syslog"`
 }
 
 // Check reports whether enforced mode holds: installed, the helper and its
@@ -606,7 +624,7 @@ func Check(ctx context.Context, o Options) Status {
 		st.Reasons = append(st.Reasons, err.Error())
 		return st
 	}
-	st.Installed, st.AgentUser = true, s.AgentUser
+	st.Installed, st.AgentUser, st.AuditSyslog = true, s.AgentUser, s.AuditSyslog
 	if os.Geteuid() != 0 {
 		st.Reasons = append(st.Reasons, "not checked in full: run 'clawwarden enforce status' as root (sudo rights, root-only files and other routes to root are root's to read)")
 		st.Boundary = boundary.Report{Account: s.AgentUser}

@@ -92,6 +92,15 @@
 // proven unchanged, because no line before it can change without changing its
 // hash.
 //
+// # Copies off the host
+//
+// A [Log] with a [Forwarder] also sends each record it appended to the
+// host's log pipeline (journald, else syslog as RFC 5424), with its line,
+// its hash and its prev, so that a collector elsewhere keeps a copy that
+// whoever owns the log cannot rewrite, and can tell a missing record by
+// its gap in the chain. The local append comes first and is the record: a
+// failure to send goes to [Log.Warn] and never fails [Log.Append].
+//
 // # Secrets
 //
 // Nothing secret belongs in the log, and this package does not filter: callers

@@ -17,12 +17,14 @@ import (
 
 // rsyslogConf listens on DIR/log (as it would on /dev/log, with the regular
 // parser chain, which understands RFC 5424, and the sender's trusted uid)
-// and writes two files: rsyslog's parsed properties, and each message as
-// rsyslog would forward it (RFC 5424).
+// and writes three files: what the README's filter keeps (clawwarden-root
+// from uid 0), rsyslog's parsed properties, and each message as rsyslog
+// would forward it (RFC 5424).
 const rsyslogConf = `global(workDirectory="DIR")
 module(load="imuxsock" SysSock.Use="off")
 input(type="imuxsock" Socket="DIR/log" UseSpecialParser="off" Annotate="on" ParseTrusted="on")
 template(name="props" type="string" string="app=%app-name%\tmsgid=%msgid%\tpri=%pri%\tuid=%$!uid%\tsd=%structured-data%\n")
+if $app-name == "clawwarden-root" and $!uid == "0" then action(type="omfile" file="DIR/kept.log" template="RSYSLOG_SyslogProtocol23Format")
 *.* action(type="omfile" file="DIR/props.log" template="props")
 *.* action(type="omfile" file="DIR/forwarded.log" template="RSYSLOG_SyslogProtocol23Format")
 `
@@ -66,6 +68,7 @@ func TestRsyslog(t *testing.T) {
 	})
 
 	l, warns := forwardLog(t, dir)
+	l.Forward.AppName = "clawwarden-root"
 	code := 0
 	if err := l.Append(Record{Event: "request", Argv: hostile, RequestID: "r-9", Reason: "the agent's words"},
 		Record{Event: "result", Decision: "ran", Argv: hostile, ExitCode: &code, RequestID: "r-9"}); err != nil {
@@ -100,7 +103,7 @@ func TestRsyslog(t *testing.T) {
 		if m.msg != local[i] || m.params["hash"] != hex.EncodeToString(sum[:]) || m.params["prev"] != prev {
 			t.Errorf("rsyslog's line %d does not carry the local line, its hash and prev:\n%s\nlocal: %s", i, line, local[i])
 		}
-		if m.params["argv"] != wantArgv[i] || m.app != "clawwarden" || m.host != "host.example" || m.sdid != SDID {
+		if m.params["argv"] != wantArgv[i] || m.app != "clawwarden-root" || m.host != "host.example" || m.sdid != SDID {
 			t.Errorf("rsyslog's line %d: %+v", i, m)
 		}
 		prev = m.params["hash"]
@@ -109,11 +112,42 @@ func TestRsyslog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("app=clawwarden\tmsgid=request\tpri=85\tuid=%d\tsd=[%s event=\"request\"", os.Getuid(), SDID)
+	want := fmt.Sprintf("app=clawwarden-root\tmsgid=request\tpri=85\tuid=%d\tsd=[%s event=\"request\"", os.Getuid(), SDID)
 	if !strings.HasPrefix(string(props), want) {
 		t.Errorf("rsyslog parsed the first message as\n%s\nwant it to start %s", props, want)
 	}
 	if !strings.Contains(string(props), "msgid=refused\tpri=84\t") {
 		t.Errorf("rsyslog did not parse the refusal as a warning:\n%s", props)
 	}
+
+	// The agent writes to the same socket in clawwarden-root's name: the
+	// filter on the sender's trusted uid does not keep it.
+	t.Run("forged by the agent", func(t *testing.T) {
+		agent := testenv.RequireAccount(t, testenv.AgentName)
+		for _, d := range []string{dir, filepath.Dir(dir)} {
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		forged := testenv.Command(agent, nil, "/", "logger", "-u", filepath.Join(dir, "log"), "--rfc5424", "-t", "clawwarden-root",
+			"--msgid", "result", "--sd-id", SDID, "--sd-param", `event="result"`, "--sd-param", `decision="ran"`, "forged by the agent")
+		if out, err := forged.CombinedOutput(); err != nil {
+			t.Fatalf("logger as %s: %v\n%s", agent.Name, err, out)
+		}
+		testenv.Eventually(t, "rsyslogd to write the forged record", func() bool {
+			data, _ := os.ReadFile(filepath.Join(dir, "forwarded.log"))
+			return bytes.Contains(data, []byte("forged by the agent"))
+		})
+		props, _ := os.ReadFile(filepath.Join(dir, "props.log"))
+		if !strings.Contains(string(props), fmt.Sprintf("app=clawwarden-root\tmsgid=result\tpri=13\tuid=%d\t", agent.UID)) {
+			t.Errorf("rsyslog did not see the agent's uid on the forged record:\n%s", props)
+		}
+		kept, err := os.ReadFile(filepath.Join(dir, "kept.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(kept), "\n"); bytes.Contains(kept, []byte("forged")) || n != len(local) {
+			t.Errorf("the filter kept %d records, want the %d genuine ones only:\n%s", n, len(local), kept)
+		}
+	})
 }

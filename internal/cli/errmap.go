@@ -14,6 +14,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/metrics"
 	"github.com/clawwarden/clawwarden/internal/notify"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
+	"github.com/clawwarden/clawwarden/internal/oscal"
 	"github.com/clawwarden/clawwarden/internal/ports"
 	"github.com/clawwarden/clawwarden/internal/rootfile"
 	"github.com/clawwarden/clawwarden/internal/rootside"
@@ -75,6 +76,7 @@ var sentinels = []struct {
 	{audit.ErrBroken, ExitAuditBroken},
 	{audit.ErrBadAnchor, ExitUsage},
 	{metrics.ErrNoDir, ExitUsage},
+	{oscal.ErrNoAssessment, ExitUsage},
 }
 
 // domainCode is the exit status of the first sentinel err wraps.

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -304,4 +305,18 @@ func mustParseUUID(s string) UUID {
 		panic("oscal: bad UUID " + s)
 	}
 	return UUID(b)
+}
+
+// HostID returns the host's machine id (systemd's /etc/machine-id, or
+// D-Bus's copy), read under root ("" or "/" for the real one), or "" when
+// there is none; [Build] then falls back to the host name. The id is only
+// ever hashed into UUIDs: machine-id(5) asks that it not be exposed.
+func HostID(root string) string {
+	for _, p := range []string{"/etc/machine-id", "/var/lib/dbus/machine-id"} {
+		data, err := os.ReadFile(filepath.Join(root, p))
+		if id := strings.TrimSpace(string(data)); err == nil && id != "" {
+			return "machine-id:" + id
+		}
+	}
+	return ""
 }

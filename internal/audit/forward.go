@@ -83,13 +83,17 @@ type Forwarder struct {
 	Hostname string
 
 	sent, failed atomic.Int64
+	down         atomic.Bool // the last send failed: the next failures are counted, not reported
 	hostOnce     sync.Once
 	host         string
 }
 
 // ForwardError says that records in the local log did not reach the host's
 // log pipeline. [Log.Append] passes it to [Log.Warn]; it never fails the
-// append.
+// append. A Forwarder reports the first failure of an outage; the records
+// that fail after it, until one is sent again, are only counted
+// ([Forwarder.Stats]), so that a missing receiver costs one warning, not
+// one per append.
 type ForwardError struct {
 	Socket    string // the socket it tried last
 	Missed    int    // records not sent
@@ -130,9 +134,13 @@ func (f *Forwarder) forward(es []entry) error {
 	n, sock, err := f.send(es, deadline)
 	f.sent.Add(int64(n))
 	if err == nil {
+		f.down.Store(false)
 		return nil
 	}
 	f.failed.Add(int64(len(es) - n))
+	if f.down.Swap(true) {
+		return nil
+	}
 	return &ForwardError{Socket: sock, Missed: len(es) - n, Of: len(es), FirstHash: hex.EncodeToString(es[n].hash[:]), Err: err}
 }
 

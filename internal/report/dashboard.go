@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"html/template"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/clawwarden/clawwarden/internal/assess"
@@ -14,67 +15,67 @@ var dashboardTmpl string
 
 // dashboard is parsed on first use, not at program start.
 var dashboard = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("dashboard").Parse(dashboardTmpl))
+	funcs := template.FuncMap{
+		// label shows a status for people: "not assessed", not "not_assessed".
+		"label": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		// outcomeClass colours a request's result: a command that ran and
+		// failed differs from one that ran and succeeded.
+		"outcomeClass": func(r Request) string {
+			if r.Outcome == OutcomeRan && r.ExitCode != nil && *r.ExitCode != 0 {
+				return "o-ran-fail"
+			}
+			return "o-" + strings.ReplaceAll(r.Outcome, " ", "-")
+		},
+	}
+	return template.Must(template.New("dashboard").Funcs(funcs).Parse(dashboardTmpl))
 })
 
-// bar is one bar of the inline SVG chart.
-type bar struct {
-	Label string
-	Count int
-	Class string
-	Y     int // top of the bar's row
-	Width int // bar length in pixels
-}
+// recentRequests is how many privileged requests the dashboard lists.
+const recentRequests = 20
 
 type dashboardData struct {
 	A        *assess.Assessment
 	S        Summary
-	Checks   []assess.Check
-	Bars     []bar
-	ChartH   int
-	RiskBars []bar
+	Checks   []assess.Check // worst first
+	Changes  Changes
+	Counts   map[string]int // changes by kind
+	Requests []Request      // newest first
 }
 
-// chartWidth is the longest bar in pixels.
-const chartWidth = 360
-
-func bars(labels []string, counts map[string]int, prefix string) []bar {
-	max := 0
-	for _, l := range labels {
-		if counts[l] > max {
-			max = counts[l]
-		}
-	}
-	var out []bar
-	for i, l := range labels {
-		w := 0
-		if max > 0 {
-			w = counts[l] * chartWidth / max
-		}
-		if counts[l] > 0 && w < 2 {
-			w = 2
-		}
-		out = append(out, bar{Label: l, Count: counts[l], Class: prefix + l, Y: i * 28, Width: w})
-	}
-	return out
-}
-
-// WriteDashboard writes compliance-dashboard.html: one self-contained page
-// (inline CSS, SVG and script; a Content-Security-Policy that blocks every
-// network request) with the status and risk counts, a sortable, filterable
-// table of checks, the network findings, the per-control status, the audit
-// chain's verdict and the recent privileged actions. Every value from the
-// host is escaped by html/template.
+// WriteDashboard writes compliance-dashboard.html without a previous
+// assessment to compare with; see [WriteDashboardChanges].
 func WriteDashboard(w io.Writer, a *assess.Assessment) error {
-	statuses := []string{assess.StatusViolation, assess.StatusPartial, assess.StatusNotAssessed, assess.StatusCompliant}
-	risks := []string{assess.RiskCritical, assess.RiskHigh, assess.RiskMedium, assess.RiskLow}
+	return WriteDashboardChanges(w, a, Compare(nil, a))
+}
+
+// WriteDashboardChanges writes compliance-dashboard.html: one
+// self-contained page (inline CSS and script; a Content-Security-Policy
+// that blocks every network request) with the status counts, what changed
+// since the previous assessment (ch), the checks worst first (a table on
+// wide screens, one card per check on narrow ones, filterable and
+// sortable), the network findings, the per-control status, the audit
+// chain's verdict and the latest privileged requests with how each ended
+// and who approved it.
+//
+// The requests are read from the audit log the assessment verified
+// (a.AuditChain.File), grouped by request id; the assessment's
+// recent_privileged_actions lists single records and cannot tell a command
+// that ran from one that did not. Every value from the host is escaped by
+// html/template.
+func WriteDashboardChanges(w io.Writer, a *assess.Assessment, ch Changes) error {
 	d := dashboardData{
-		A:        a,
-		S:        Summarize(a),
-		Checks:   a.AllChecks(),
-		Bars:     bars(statuses, a.Summary.ByStatus, "s-"),
-		RiskBars: bars(risks, a.Summary.ByRisk, "r-"),
-		ChartH:   4 * 28,
+		A:       a,
+		S:       Summarize(a),
+		Checks:  SortChecks(a.AllChecks()),
+		Changes: ch,
+		Counts:  map[string]int{},
+	}
+	for _, k := range []string{ChangeNew, ChangeWorse, ChangeResolved, ChangeImproved} {
+		d.Counts[k] = ch.Count(k)
+	}
+	switch a.AuditChain.Status {
+	case "ok", "broken":
+		d.Requests = readRequests(a.AuditChain.File, recentRequests)
 	}
 	return dashboard().Execute(w, d)
 }

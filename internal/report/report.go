@@ -10,7 +10,9 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 
@@ -180,15 +182,28 @@ func WriteSummary(w io.Writer, a *assess.Assessment) error {
 	return writeJSON(w, Summarize(a))
 }
 
-// Paths are the three report files written by [WriteAll].
+// Paths are the report files written by [WriteAll].
 type Paths struct {
 	Assessment string
 	Summary    string
 	Dashboard  string
+	// Previous is the assessment that Assessment replaced, kept for the
+	// next comparison's reader; "" when there was none to keep.
+	Previous string
 }
 
 // WriteAll renders the three reports and writes them into dir (created
 // 0700 when missing) through safefile.
+//
+// The dashboard shows what changed since the previous assessment: the
+// openclaw-assessment.json that this call replaces. WriteAll reads it
+// before writing anything and keeps a copy as
+// openclaw-assessment.previous.json, written atomically before the new
+// assessment replaces the old one, so a crash at any point leaves both
+// files whole: at worst the copy equals the assessment not yet replaced,
+// and the next run compares with that. An old assessment that cannot be
+// read or parsed is left alone and the dashboard says why it compares with
+// nothing.
 func WriteAll(dir string, a *assess.Assessment) (Paths, error) {
 	p := Paths{
 		Assessment: filepath.Join(dir, assess.AssessmentFile),
@@ -198,13 +213,24 @@ func WriteAll(dir string, a *assess.Assessment) (Paths, error) {
 	if err := safefile.EnsureDir(dir); err != nil {
 		return p, err
 	}
+	prev, raw, note := readPrevious(p.Assessment)
+	ch := Compare(prev, a)
+	if note != "" {
+		ch.Note = note
+	}
+	if prev != nil {
+		p.Previous = filepath.Join(dir, PreviousAssessmentFile)
+		if err := safefile.WriteFile(p.Previous, raw); err != nil {
+			return p, err
+		}
+	}
 	for _, f := range []struct {
 		path  string
 		write func(io.Writer, *assess.Assessment) error
 	}{
 		{p.Assessment, WriteAssessment},
 		{p.Summary, WriteSummary},
-		{p.Dashboard, WriteDashboard},
+		{p.Dashboard, func(w io.Writer, a *assess.Assessment) error { return WriteDashboardChanges(w, a, ch) }},
 	} {
 		var buf bytes.Buffer
 		if err := f.write(&buf, a); err != nil {
@@ -215,4 +241,22 @@ func WriteAll(dir string, a *assess.Assessment) (Paths, error) {
 		}
 	}
 	return p, nil
+}
+
+// readPrevious reads the assessment at path that is about to be replaced:
+// nil and no note when there is none, nil and a note saying why when it
+// cannot be used.
+func readPrevious(path string) (prev *assess.Assessment, raw []byte, note string) {
+	raw, err := safefile.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, ""
+	}
+	if err != nil {
+		return nil, nil, "the previous assessment could not be read (" + err.Error() + "), so there is nothing"
+	}
+	var a assess.Assessment
+	if err := json.Unmarshal(raw, &a); err != nil || a.GeneratedAt == "" {
+		return nil, nil, "the previous assessment " + path + " is not an assessment, so there is nothing"
+	}
+	return &a, raw, ""
 }

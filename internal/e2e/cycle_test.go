@@ -89,38 +89,3 @@ func TestCycleRunsEveryStepAndLogs(t *testing.T) {
 		t.Error("a second cycle appended to the log while the first held the lock")
 	}
 }
-
-func TestPreflightFlagsBrokenState(t *testing.T) {
-	bin := testenv.Binary(t, "")
-	home := t.TempDir()
-	sec := filepath.Join(home, ".openclaw", "security")
-	os.MkdirAll(sec, 0o700)
-	os.Chmod(filepath.Join(home, ".openclaw"), 0o700)
-	code, out := cwRun(t, bin, home, "preflight")
-	if code != 0 || strings.Contains(out, "FAIL") {
-		t.Fatalf("clean preflight: exit %d:\n%s", code, out)
-	}
-	os.WriteFile(filepath.Join(sec, "root-session-state.json"), []byte(`{"version":1,"appro`), 0o600)
-	os.WriteFile(filepath.Join(sec, "command-policy.json"), []byte(`{"allow":["(?=x)"]}`), 0o600)
-	code, out = cwRun(t, bin, home, "preflight", "--json")
-	if code != 10 {
-		t.Fatalf("broken state: exit %d, want 10:\n%s", code, out)
-	}
-	var checks []struct{ Name, Status string }
-	json.Unmarshal([]byte(out), &checks)
-	failed := map[string]bool{}
-	for _, c := range checks {
-		if c.Status == "fail" {
-			failed[c.Name] = true
-		}
-	}
-	for _, want := range []string{"state:session", "policy:command-policy.json"} {
-		if !failed[want] {
-			t.Errorf("%s not failed: %s", want, out)
-		}
-	}
-	code, out = cwRun(t, bin, home, "preflight")
-	if !strings.Contains(out, "FAIL  state:session") || code != 10 {
-		t.Errorf("human output: exit %d:\n%s", code, out)
-	}
-}

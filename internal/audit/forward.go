@@ -242,13 +242,15 @@ func severity(r *Record) int {
 type param struct{ sd, journal, value string }
 
 // params are the record's fields a collector filters on; event, hash and
-// prev always, the others when set.
+// prev always, the others when set. Text goes through quote.Text, as the
+// agent's argv through quote.Argv: a person reads these in a log viewer, so
+// no control or invisible character passes.
 func params(e *entry, argv string) []param {
 	r := &e.rec
-	ps := []param{{"event", "CLAWWARDEN_EVENT", r.Event}}
+	ps := []param{{"event", "CLAWWARDEN_EVENT", quote.Text(r.Event)}}
 	add := func(sd, j, v string) {
 		if v != "" {
-			ps = append(ps, param{sd, j, v})
+			ps = append(ps, param{sd, j, quote.Text(v)})
 		}
 	}
 	add("decision", "CLAWWARDEN_DECISION", r.Decision)

@@ -261,7 +261,8 @@ func TestForwardJournalFirst(t *testing.T) {
 	l, warns := forwardLog(t, dir)
 	l.Forward.AppName = "clawwarden-root"
 	code := 3
-	if err := l.Append(Record{Event: "result", Decision: "ran", Argv: hostile, ExitCode: &code, RequestID: "r-2", Approver: "alice", KeyFP: "SHA256:abc"}); err != nil {
+	if err := l.Append(Record{Event: "result", Decision: "ran", Argv: hostile, ExitCode: &code, RequestID: "r-2", Approver: "alice", KeyFP: "SHA256:abc",
+		SessionID: "task\x1b[2J\u202e"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(*warns) > 0 {
@@ -288,6 +289,7 @@ func TestForwardJournalFirst(t *testing.T) {
 		"CLAWWARDEN_UID":      strconv.Itoa(os.Getuid()),
 		"CLAWWARDEN_APPROVER": "alice",
 		"CLAWWARDEN_KEY_FP":   "SHA256:abc",
+		"CLAWWARDEN_SESSION":  `task\x1b[2J\u202e`,
 		"CLAWWARDEN_RECORD":   line,
 	}
 	for k, v := range want {

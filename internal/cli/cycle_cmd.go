@@ -57,7 +57,7 @@ func (a *app) runCycle(ctx context.Context, asJSON bool) error {
 	if dir := a.getenv(metrics.TextfileDirEnv); dir != "" {
 		opts.Final = &cycle.Final{Name: "prometheus", Run: func(ctx context.Context, res cycle.Result) (string, int) {
 			d := time.Duration(res.DurationMS * float64(time.Millisecond))
-			path, err := a.exportPrometheus(ctx, dir, &metrics.Cycle{Ended: res.Started.Add(d), Duration: d, ExitCode: res.ExitCode})
+			path, _, err := a.exportPrometheus(ctx, dir, &metrics.Cycle{Ended: res.Started.Add(d), Duration: d, ExitCode: res.ExitCode})
 			if err != nil {
 				return err.Error(), exitCode(err)
 			}

@@ -22,6 +22,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/audit"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/egress"
+	"github.com/clawwarden/clawwarden/internal/enforce"
 	"github.com/clawwarden/clawwarden/internal/finding"
 	"github.com/clawwarden/clawwarden/internal/metrics"
 	"github.com/clawwarden/clawwarden/internal/ports"
@@ -377,6 +378,31 @@ func TestAlertRules(t *testing.T) {
 	for _, name := range regexp.MustCompile(`clawwarden_[a-z_]+`).FindAllString(string(rules), -1) {
 		if !strings.Contains(out, "# TYPE "+name+" ") {
 			t.Errorf("the rules use %s, which the export does not write", name)
+		}
+	}
+}
+
+// TestEnforced reads enforced mode's figures from a layout with root's
+// settings: installed, whether it holds, the root-side queue and audit log.
+func TestEnforced(t *testing.T) {
+	if os.Geteuid() != 0 {
+		testenv.Skip(t, "enforced mode's settings must be root's: run as root")
+	}
+	h := newHost(t)
+	l := rootside.Layout{Root: t.TempDir()}
+	must(t, os.MkdirAll(l.ConfigDir(), 0o755))
+	must(t, os.WriteFile(l.SettingsFile(), []byte(`{"version":1,"install_id":"0123456789abcdef01","agent_user":"openclaw","agent_uid":1001}`), 0o644))
+	for _, holds := range []bool{true, false} {
+		f := metrics.Gather(context.Background(), metrics.Options{Paths: h.paths, Layout: l, Now: now,
+			Enforcement: func(context.Context) enforce.Status { return enforce.Status{Installed: true, Enforced: holds} }})
+		out := render(t, f)
+		want := []string{"clawwarden_enforced_installed 1\n", fmt.Sprintf("clawwarden_enforced %d\n", map[bool]int{true: 1}[holds]),
+			// The root-side queue and audit log, both empty, not the same-user ones.
+			"clawwarden_approvals_pending 0\n", "clawwarden_audit_records 0\n", `clawwarden_input_ok{input="pending"} 1`}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("holds=%v: output lacks %q", holds, w)
+			}
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clawwarden/clawwarden/internal/approval"
 	"github.com/clawwarden/clawwarden/internal/config"
+	"github.com/clawwarden/clawwarden/internal/enforce"
 	"github.com/clawwarden/clawwarden/internal/guard"
 	"github.com/clawwarden/clawwarden/internal/quote"
 )
@@ -133,7 +134,8 @@ keeps the approval of this exact request for that long idle.
 Exit status: 0 approved and run (whatever the command's own status, which
 is printed) or, enforced, signed and submitted; 1 refused or not run, 4
 wrong token or passphrase, 13 no such pending request (or it expired).`,
-		Args: exactArgs(1),
+		Args:              exactArgs(1),
+		ValidArgsFunction: a.completePending,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, ok := a.enforced(); ok {
 				return a.enforcedDecide(args[0], true, forD, keyFile)
@@ -179,7 +181,8 @@ func newDenyCmd(a *app) *cobra.Command {
 refusal is a signed decision too (ssh-agent, or --key FILE).
 
 Exit status 13 when there is no such pending request.`,
-		Args: exactArgs(1),
+		Args:              exactArgs(1),
+		ValidArgsFunction: a.completePending,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, ok := a.enforced(); ok {
 				return a.enforcedDecide(args[0], false, 0, keyFile)
@@ -276,4 +279,30 @@ func (a *app) setPassphrase(t *approval.Terminal) error {
 	}
 	fmt.Fprintf(a.stdio.Out, "approval passphrase set (%s)\n", path)
 	return nil
+}
+
+// completePending offers the ids of the pending requests the person could
+// decide (the root-side queue in enforced mode), described by their
+// commands.
+func (a *app) completePending(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var ids []cobra.Completion
+	if _, ok := a.enforced(); ok {
+		reqs, _ := enforce.Pending(enforcedLayout)
+		for _, r := range reqs {
+			ids = append(ids, cobra.CompletionWithDesc(r.ID, quote.Argv(r.Parsed.Argv)))
+		}
+		return ids, cobra.ShellCompDirectiveNoFileComp
+	}
+	q, _, err := a.queue()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	reqs, _ := q.List()
+	for _, r := range reqs {
+		ids = append(ids, cobra.CompletionWithDesc(r.ID, r.Command()))
+	}
+	return ids, cobra.ShellCompDirectiveNoFileComp
 }

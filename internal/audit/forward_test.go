@@ -474,3 +474,31 @@ func TestForwardLongRecord(t *testing.T) {
 		t.Errorf("long journal message: %q", f)
 	}
 }
+
+// BenchmarkAppendForwarded is Append with a Forwarder whose receiver keeps
+// up; compare with BenchmarkAppend for the cost of the copy.
+func BenchmarkAppendForwarded(b *testing.B) {
+	dir := b.TempDir()
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "log"), Net: "unixgram"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			if _, err := conn.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	l := newLog(b)
+	l.Forward = &Forwarder{Syslog: filepath.Join(dir, "log"), Journal: filepath.Join(dir, "journal")}
+	l.Warn = func(err error) { b.Fatal(err) }
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := l.Append(rec(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -31,7 +31,7 @@ func ptyMain() int {
 		fmt.Fprintln(os.Stderr, "usage: "+ptyDriver+" DIALOG prog [args...]")
 		return 2
 	}
-	steps, err := readDialog(os.Args[1])
+	steps, keepStdin, err := readDialog(os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -43,7 +43,11 @@ func ptyMain() int {
 	}
 	cmd := exec.Command(os.Args[2], os.Args[3:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if keepStdin {
+		cmd.Stdin = os.Stdin
+	}
+	// Ctty is a descriptor of the child: its stdout is the terminal.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 1}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -157,14 +161,15 @@ type dialogStep struct {
 	send   string
 }
 
-// readDialog parses a dialog file: "expect REGEXP" and "send TEXT" lines;
-// blank lines and lines starting with # are skipped.
-func readDialog(name string) ([]dialogStep, error) {
+// readDialog parses a dialog file: "expect REGEXP" and "send TEXT" lines,
+// and "stdin" alone, which gives the command the script's stdin instead of
+// the terminal (which stays its controlling terminal and output). Blank lines
+// and lines starting with # are skipped.
+func readDialog(name string) (steps []dialogStep, keepStdin bool, err error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var steps []dialogStep
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -173,20 +178,22 @@ func readDialog(name string) ([]dialogStep, error) {
 		}
 		verb, arg, _ := strings.Cut(line, " ")
 		switch verb {
+		case "stdin":
+			keepStdin = true
 		case "expect":
 			re, err := regexp.Compile(arg)
 			if err != nil {
-				return nil, fmt.Errorf("%s:%d: %v", name, n, err)
+				return nil, false, fmt.Errorf("%s:%d: %v", name, n, err)
 			}
 			steps = append(steps, dialogStep{expect: re})
 		case "send":
 			if arg == "" {
-				return nil, fmt.Errorf("%s:%d: send needs text", name, n)
+				return nil, false, fmt.Errorf("%s:%d: send needs text", name, n)
 			}
 			steps = append(steps, dialogStep{send: arg})
 		default:
-			return nil, fmt.Errorf("%s:%d: want expect or send, got %q", name, n, verb)
+			return nil, false, fmt.Errorf("%s:%d: want expect, send or stdin, got %q", name, n, verb)
 		}
 	}
-	return steps, nil
+	return steps, keepStdin, nil
 }

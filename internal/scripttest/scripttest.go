@@ -25,8 +25,9 @@
 //	                         controlling terminal and standard streams, and
 //	                         hold the dialog in file DIALOG with it: lines
 //	                         "expect REGEXP" wait for output, "send TEXT"
-//	                         types TEXT and a newline ($VARS expanded); stdout
-//	                         is all it wrote. "exits N asuser pty DIALOG prog"
+//	                         types TEXT and a newline ($VARS expanded),
+//	                         "stdin" gives prog the script's stdin instead of
+//	                         the terminal; stdout is all the terminal showed. "exits N asuser pty DIALOG prog"
 //	                         combines all three.
 //
 // In exits and asuser, prog "clawwarden" is always the clawwarden under

@@ -1,9 +1,7 @@
 package sockets
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,8 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/clawwarden/clawwarden/internal/sockets/sockettest"
 )
@@ -356,59 +352,5 @@ func TestParseSockstat(t *testing.T) {
 	}
 	if n := socketCount(); n < 0 || n > maxSocketHint {
 		t.Errorf("socketCount() = %d", n)
-	}
-}
-
-// nlmsg builds a netlink message.
-func nlmsg(typ uint16, seq uint32, data []byte) []byte {
-	l := unix.NLMSG_HDRLEN + len(data)
-	b := make([]byte, (l+3)&^3)
-	binary.NativeEndian.PutUint32(b[0:4], uint32(l))
-	binary.NativeEndian.PutUint16(b[4:6], typ)
-	binary.NativeEndian.PutUint32(b[8:12], seq)
-	copy(b[unix.NLMSG_HDRLEN:], data)
-	return b
-}
-
-func TestNetlinkReplies(t *testing.T) {
-	diag := make([]byte, inetDiagMsgLen)
-	diag[0], diag[1] = unix.AF_INET, 10 // TCP_LISTEN
-	binary.BigEndian.PutUint16(diag[4:6], 22)
-	copy(diag[8:12], []byte{127, 0, 0, 1})
-	binary.NativeEndian.PutUint32(diag[68:72], 4242)
-	errno := func(e int32) []byte {
-		b := make([]byte, 4)
-		binary.NativeEndian.PutUint32(b, uint32(e))
-		return b
-	}
-	cat := func(ms ...[]byte) []byte { return bytes.Join(ms, nil) }
-	tests := []struct {
-		name    string
-		in      []byte
-		done    bool
-		err     string
-		sockets int
-	}{
-		{"two sockets", cat(nlmsg(sockDiagByFamily, 7, diag), nlmsg(sockDiagByFamily, 7, diag)), false, "", 2},
-		{"done", cat(nlmsg(sockDiagByFamily, 7, diag), nlmsg(unix.NLMSG_DONE, 7, errno(0))), true, "", 1},
-		{"other dump", cat(nlmsg(sockDiagByFamily, 6, diag), nlmsg(unix.NLMSG_DONE, 6, errno(0))), false, "", 0},
-		{"error", nlmsg(unix.NLMSG_ERROR, 7, errno(-int32(unix.EPERM))), true, "operation not permitted", 0},
-		{"done with error", nlmsg(unix.NLMSG_DONE, 7, errno(-int32(unix.EINTR))), true, "interrupted system call", 0},
-		{"short", nlmsg(sockDiagByFamily, 7, diag[:10]), false, "short inet_diag_msg", 0},
-		{"bad length", nlmsg(sockDiagByFamily, 7, diag)[:40], false, "malformed", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got []Socket
-			done, err := netlinkReplies(tt.in, 7, TCP, func(s Socket) { got = append(got, s) })
-			if done != tt.done || (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) || len(got) != tt.sockets {
-				t.Fatalf("got done %v, err %v, %d sockets; want %v, %q, %d", done, err, len(got), tt.done, tt.err, tt.sockets)
-			}
-			for _, s := range got {
-				if s.Local != netip.MustParseAddrPort("127.0.0.1:22") || s.Inode != 4242 || s.State != StateListen {
-					t.Errorf("got %+v", s)
-				}
-			}
-		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,20 +20,16 @@ const (
 // per protocol and address family, with the state filter applied by the
 // kernel. fn is called for every socket.
 func netlinkScan(opts Options, fn func(Socket)) error {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	// A pooled receive buffer saves the peek system call per datagram.
+	c, err := netlink.Dial(unix.NETLINK_SOCK_DIAG, &netlink.Config{MessageBufferSize: 64 << 10})
 	if err != nil {
 		return fmt.Errorf("sock_diag: %w", err)
 	}
-	defer unix.Close(fd)
-	// One receive buffer for every datagram: the kernel fills at most 32 KB
-	// per datagram of a dump.
-	buf := make([]byte, 64<<10)
-	seq := uint32(0)
+	defer c.Close()
 	for _, proto := range [...]string{TCP, UDP} {
 		mask := opts.stateMask(proto)
 		for _, family := range [...]int{4, 6} {
-			seq++
-			if err := netlinkDump(fd, buf, seq, proto, family, mask, fn); err != nil {
+			if err := netlinkDump(c, proto, family, mask, fn); err != nil {
 				return fmt.Errorf("sock_diag %s%d dump: %w", proto, family, err)
 			}
 		}
@@ -41,77 +38,41 @@ func netlinkScan(opts Options, fn func(Socket)) error {
 }
 
 // netlinkDump runs one inet_diag dump and parses the replies as they arrive.
-func netlinkDump(fd int, buf []byte, seq uint32, proto string, family int, mask uint32, fn func(Socket)) error {
-	var req [unix.NLMSG_HDRLEN + inetDiagReqLen]byte
-	binary.NativeEndian.PutUint32(req[0:4], uint32(len(req)))
-	binary.NativeEndian.PutUint16(req[4:6], sockDiagByFamily)
-	binary.NativeEndian.PutUint16(req[6:8], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	binary.NativeEndian.PutUint32(req[8:12], seq)
-	body := req[unix.NLMSG_HDRLEN:]
-	body[0] = unix.AF_INET
+func netlinkDump(c *netlink.Conn, proto string, family int, mask uint32, fn func(Socket)) error {
+	var req [inetDiagReqLen]byte
+	req[0] = unix.AF_INET
 	if family == 6 {
-		body[0] = unix.AF_INET6
+		req[0] = unix.AF_INET6
 	}
-	body[1] = unix.IPPROTO_TCP
+	req[1] = unix.IPPROTO_TCP
 	if proto == UDP {
-		body[1] = unix.IPPROTO_UDP
+		req[1] = unix.IPPROTO_UDP
 	}
-	binary.NativeEndian.PutUint32(body[4:8], mask)
-	if err := unix.Sendto(fd, req[:], 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	binary.NativeEndian.PutUint32(req[4:8], mask)
+	msg := netlink.Message{
+		Header: netlink.Header{
+			Type:  sockDiagByFamily,
+			Flags: netlink.Request | netlink.Dump,
+		},
+		Data: req[:],
+	}
+	if _, err := c.Send(msg); err != nil {
 		return err
 	}
-	for {
-		n, _, flags, _, err := unix.Recvmsg(fd, buf, nil, 0)
-		if err == unix.EINTR {
-			continue
-		}
+	for m, err := range c.ReceiveIter() {
 		if err != nil {
 			return err
 		}
-		if flags&unix.MSG_TRUNC != 0 {
-			return fmt.Errorf("reply truncated to %d bytes", n)
+		if m.Header.Type != sockDiagByFamily {
+			continue
 		}
-		done, err := netlinkReplies(buf[:n], seq, proto, fn)
-		if done || err != nil {
-			return err
+		s, ok := parseDiagMsg(m.Data, proto)
+		if !ok {
+			return fmt.Errorf("short inet_diag_msg (%d bytes)", len(m.Data))
 		}
+		fn(s)
 	}
-}
-
-// netlinkReplies parses one datagram of replies to the dump numbered seq and
-// reports whether it ended the dump.
-func netlinkReplies(b []byte, seq uint32, proto string, fn func(Socket)) (done bool, err error) {
-	for len(b) >= unix.NLMSG_HDRLEN {
-		l := int(binary.NativeEndian.Uint32(b[0:4]))
-		if l < unix.NLMSG_HDRLEN || l > len(b) {
-			return false, fmt.Errorf("malformed netlink message (length %d of %d bytes)", l, len(b))
-		}
-		typ := binary.NativeEndian.Uint16(b[4:6])
-		mseq := binary.NativeEndian.Uint32(b[8:12])
-		data := b[unix.NLMSG_HDRLEN:l]
-		b = b[min(len(b), (l+unix.NLMSG_ALIGNTO-1)&^(unix.NLMSG_ALIGNTO-1)):]
-		if mseq != seq {
-			continue // a reply to an earlier request
-		}
-		switch typ {
-		case unix.NLMSG_DONE, unix.NLMSG_ERROR:
-			if len(data) >= 4 {
-				if e := int32(binary.NativeEndian.Uint32(data[0:4])); e < 0 {
-					return true, unix.Errno(-e)
-				}
-			}
-			if typ == unix.NLMSG_DONE {
-				return true, nil
-			}
-		case sockDiagByFamily:
-			s, ok := parseDiagMsg(data, proto)
-			if !ok {
-				return false, fmt.Errorf("short inet_diag_msg (%d bytes)", len(data))
-			}
-			fn(s)
-		}
-	}
-	return false, nil
+	return nil
 }
 
 // parseDiagMsg decodes a struct inet_diag_msg.

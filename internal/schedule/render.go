@@ -68,7 +68,7 @@ type EnvVar struct {
 }
 
 // PassedEnv lists the variables install copies into the job when set.
-var PassedEnv = []string{"OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_CYBER_SKILL_DIR"}
+var PassedEnv = []string{"OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_CYBER_SKILL_DIR", "CLAWWARDEN_PROMETHEUS_TEXTFILE_DIR"}
 
 // RenderService returns clawwarden-cycle.service running exe with "cycle".
 // systemd refuses an executable path with a quote or backslash ("Executable

@@ -53,7 +53,7 @@ func (a *app) runCycle(ctx context.Context, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	opts := cycle.Options{Exe: self, Log: paths.CycleLog(), Now: a.now, FindingsCode: ExitFindings, FailedCode: ExitInternal}
+	opts := cycle.Options{Exe: self, Env: a.stdio.Env, Log: paths.CycleLog(), Now: a.now, FindingsCode: ExitFindings, FailedCode: ExitInternal}
 	if dir := a.getenv(metrics.TextfileDirEnv); dir != "" {
 		opts.Final = &cycle.Final{Name: "prometheus", Run: func(ctx context.Context, res cycle.Result) (string, int) {
 			d := time.Duration(res.DurationMS * float64(time.Millisecond))

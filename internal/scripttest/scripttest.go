@@ -34,8 +34,10 @@
 // test, whatever PATH the script has set; $CLAWWARDEN is its path. Scripts
 // see $TESTPID (the process that holds the listeners) and the conditions
 // [root], [testuser] (root, setpriv, setsid and the test user exist) and
-// [usercrontab] (the test user has a crontab) and [crond] (a cron daemon
-// runs).
+// [usercrontab] (the test user has a crontab), [crond] (a cron daemon
+// runs) and [have:PROG] (PROG is on PATH). [root], [testuser] and
+// [have:PROG] are what the host provides: with CLAWWARDEN_TEST_STRICT=1 an
+// unmet one fails the script instead of letting it skip.
 //
 // It is imported only by tests.
 package scripttest
@@ -56,6 +58,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/clawwarden/clawwarden/internal/schedule"
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // TestUser is the unprivileged account scripts/test-user creates.
@@ -141,16 +144,30 @@ func binary(t *testing.T) string {
 func condition(cond string) (bool, error) {
 	switch cond {
 	case "root":
-		return os.Geteuid() == 0, nil
+		return need(cond, os.Geteuid() == 0, "needs root")
 	case "testuser":
 		_, err := testUser()
-		return err == nil, nil
+		return need(cond, err == nil, fmt.Sprint(err))
 	case "usercrontab":
 		return exec.Command("crontab", "-u", TestUser, "-l").Run() == nil, nil
 	case "crond":
 		return schedule.CronDaemon("/proc") > 0, nil
 	}
+	if prog, ok := strings.CutPrefix(cond, "have:"); ok {
+		_, err := exec.LookPath(prog)
+		return need(cond, err == nil, prog+" is not installed")
+	}
 	return false, fmt.Errorf("unknown condition %q", cond)
+}
+
+// need is a condition about what the host provides ([root], [testuser],
+// [have:PROG]), which scripts use to skip: with CLAWWARDEN_TEST_STRICT=1 an
+// unmet one fails the script instead, as testenv.Skip does for Go tests.
+func need(cond string, met bool, why string) (bool, error) {
+	if !met && testenv.Strict() {
+		return false, fmt.Errorf("%s=1: the host lacks [%s]: %s", testenv.StrictEnv, cond, why)
+	}
+	return met, nil
 }
 
 // testUser returns the test user, or why it cannot be used.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clawwarden/clawwarden/internal/assess"
 	"github.com/clawwarden/clawwarden/internal/report"
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // assessEnv is netEnv without the openclaw command on PATH.
@@ -172,10 +173,10 @@ func TestAssessWithRealOpenClaw(t *testing.T) {
 	nodeBin := filepath.Join(cache, "node24", "node_modules", "node", "bin")
 	ocBin := filepath.Join(cache, "openclaw", "node_modules", ".bin")
 	if _, err := os.Stat(filepath.Join(nodeBin, "node")); err != nil {
-		t.Skipf("Node 24 is not installed in %s: run scripts/openclaw-env", cache)
+		testenv.Skip(t, "Node 24 is not installed in %s: run scripts/openclaw-env", cache)
 	}
 	if _, err := os.Stat(filepath.Join(ocBin, "openclaw")); err != nil {
-		t.Skipf("OpenClaw is not installed in %s: run scripts/openclaw-env", cache)
+		testenv.Skip(t, "OpenClaw is not installed in %s: run scripts/openclaw-env", cache)
 	}
 	state := assessEnv(t)
 	t.Setenv("PATH", nodeBin+":"+ocBin+":/usr/sbin:/usr/bin:/sbin:/bin")

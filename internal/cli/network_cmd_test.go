@@ -14,6 +14,7 @@ import (
 	"github.com/clawwarden/clawwarden/internal/egress"
 	"github.com/clawwarden/clawwarden/internal/ports"
 	"github.com/clawwarden/clawwarden/internal/sockets/sockettest"
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // TestHelperProcess is not a test: it is the entry point of socket helper
@@ -179,7 +180,7 @@ func TestPortsNetns(t *testing.T) {
 
 	t.Run("unprivileged", func(t *testing.T) {
 		if _, err := exec.LookPath("setpriv"); err != nil {
-			t.Skip("needs setpriv (util-linux)")
+			testenv.Skip(t, "needs setpriv (util-linux)")
 		}
 		// t.TempDir's parents are private to root: use a traversable one.
 		base, err := os.MkdirTemp("", "cwtest-nobody-")

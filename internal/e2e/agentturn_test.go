@@ -49,7 +49,7 @@ func openclawBins(t *testing.T) (nodeBin, ocBin string) {
 	nodeBin = filepath.Join(cache, "node24", "node_modules", "node", "bin")
 	ocBin = filepath.Join(cache, "openclaw", "node_modules", ".bin")
 	if _, err := os.Stat(filepath.Join(ocBin, "openclaw")); err != nil {
-		t.Skipf("OpenClaw is not installed in %s: run scripts/openclaw-env", cache)
+		testenv.Skip(t, "OpenClaw is not installed in %s: run scripts/openclaw-env", cache)
 	}
 	return nodeBin, ocBin
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // TestReproducibleBuild builds the linux/amd64 release binary twice with
@@ -22,7 +24,7 @@ func TestReproducibleBuild(t *testing.T) {
 		t.Skip("builds clawwarden twice from scratch")
 	}
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is needed for the version information")
+		testenv.Skip(t, "git is needed for the version information")
 	}
 	build := func(out string, extraEnv ...string) [][]byte {
 		cmd := exec.Command("./scripts/dist")

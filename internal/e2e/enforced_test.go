@@ -43,7 +43,7 @@ func newWorld(t testing.TB, install bool) *world {
 	w.alice = testenv.RequireAccount(t, testenv.AliceName)
 	w.bob = testenv.RequireAccount(t, testenv.BobName)
 	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		t.Skip("ssh-keygen is not installed (apt-get install openssh-client)")
+		testenv.Skip(t, "ssh-keygen is not installed (apt-get install openssh-client)")
 	}
 	if _, err := os.Stat("/etc/clawwarden"); err == nil {
 		t.Fatal("enforced mode is already installed on this host; the tests install their own")

@@ -23,7 +23,7 @@ func TestInitEnforceThenUninstall(t *testing.T) {
 	nodeBin := filepath.Join(cache, "node24", "node_modules", "node", "bin")
 	ocBin := filepath.Join(cache, "openclaw", "node_modules", ".bin")
 	if _, err := os.Stat(filepath.Join(ocBin, "openclaw")); err != nil {
-		t.Skipf("OpenClaw is not installed in %s: run scripts/openclaw-env", cache)
+		testenv.Skip(t, "OpenClaw is not installed in %s: run scripts/openclaw-env", cache)
 	}
 	bin := testenv.Binary(t, "")
 	home := testenv.Home(t, u)

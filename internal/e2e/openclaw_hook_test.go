@@ -42,10 +42,10 @@ func newOpenClawWorld(t *testing.T) *openclawWorld {
 	nodeBin := filepath.Join(cache, "node24", "node_modules", "node", "bin")
 	oc := filepath.Join(cache, "openclaw", "node_modules", ".bin", "openclaw")
 	if _, err := os.Stat(filepath.Join(nodeBin, "node")); err != nil {
-		t.Skipf("Node 24 is not installed in %s: run scripts/openclaw-env", cache)
+		testenv.Skip(t, "Node 24 is not installed in %s: run scripts/openclaw-env", cache)
 	}
 	if _, err := os.Stat(oc); err != nil {
-		t.Skipf("OpenClaw is not installed in %s: run scripts/openclaw-env", cache)
+		testenv.Skip(t, "OpenClaw is not installed in %s: run scripts/openclaw-env", cache)
 	}
 	w := &openclawWorld{t: t, bin: testenv.Binary(t, ""), openclaw: oc}
 	w.home = filepath.Join(t.TempDir(), "home")

@@ -233,7 +233,7 @@ func (f *fixture) advisoryRecords() int {
 func fakeGateway(t *testing.T) string {
 	sh, err := os.ReadFile("/bin/sh")
 	if err != nil {
-		t.Skip("no /bin/sh")
+		testenv.Skip(t, "no /bin/sh")
 	}
 	dir, err := os.MkdirTemp("", "clawwarden-gw-")
 	if err != nil {

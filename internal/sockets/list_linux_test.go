@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/clawwarden/clawwarden/internal/sockets/sockettest"
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // scanEnv makes the test binary print an inventory as JSON (see
@@ -271,7 +272,7 @@ func TestListNetns(t *testing.T) {
 func TestListUnprivileged(t *testing.T) {
 	ns := sockettest.NewNetns(t)
 	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("needs setpriv (Debian package util-linux) to drop privileges")
+		testenv.Skip(t, "needs setpriv (Debian package util-linux) to drop privileges")
 	}
 	exe := sockettest.CopyTestBinary(t, "cwhelper")
 	asNobody := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}

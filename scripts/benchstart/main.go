@@ -81,10 +81,10 @@ func main() {
 	base := bs[0]
 	bw, bc := median(base.wall), median(base.cpu)
 	bm := slices.Min(base.wall)
-	fmt.Printf("%-28s %10s %8s %10s %8s %10s %8s %6s\n", "", "wall", "", "cpu", "", "min wall", "", "runs")
+	fmt.Printf("%-36s %10s %8s %10s %8s %10s %8s %6s\n", "", "wall", "", "cpu", "", "min wall", "", "runs")
 	for _, b := range bs {
 		w, c, m := median(b.wall), median(b.cpu), slices.Min(b.wall)
-		fmt.Printf("%-28s %7.2f ms %7.2fx %7.2f ms %7.2fx %7.2f ms %7.2fx %6d\n", b.name,
+		fmt.Printf("%-36s %7.2f ms %7.2fx %7.2f ms %7.2fx %7.2f ms %7.2fx %6d\n", b.name,
 			ms(w), float64(w)/float64(bw), ms(c), float64(c)/float64(bc), ms(m), float64(m)/float64(bm), len(b.wall))
 	}
 }

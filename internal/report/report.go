@@ -4,7 +4,10 @@
 // tools) and compliance-dashboard.html (one self-contained page for people).
 //
 // Writers take an io.Writer, so tests read buffers; [WriteAll] writes the
-// three files through safefile.
+// three files through safefile, and keeps the assessment it replaces as
+// openclaw-assessment.previous.json: the dashboard shows which findings are
+// new, worse, resolved or improved since then ([Compare]). With a scheduled
+// cycle, that is since the last cycle.
 package report
 
 import (

@@ -142,7 +142,7 @@ func TestDashboardInChromium(t *testing.T) {
 // what the test asserts as JSON into <pre id="measurements">, which
 // --dump-dom prints: the viewport and document widths, the first check row,
 // every pair of visible badges whose boxes overlap, elements that reach past
-// the viewport's right edge, owner words broken across lines, and how the
+// the viewport's right edge, owner words and check id parts broken across lines, and how the
 // checks table is laid out.
 const measureScript = `<script>
 function measure(f) {
@@ -179,10 +179,10 @@ function measure(f) {
       out.wide.push(el.tagName + (el.id ? "#" + el.id : "") + (el.className ? "." + el.className : "") + " right=" + Math.round(r.right) + " " + el.textContent.trim().slice(0, 30));
     }
   });
-  out.brokenOwners = [];
-  Array.prototype.forEach.call(doc.querySelectorAll("#checks td.owner"), function (td) {
-    var node = td.firstChild;
-    if (!node || node.nodeType !== 3) { return; }
+  out.brokenWords = [];
+  Array.prototype.forEach.call(doc.querySelectorAll("td.owner, b.id"), function (el) {
+    Array.prototype.forEach.call(el.childNodes, function (node) {
+    if (node.nodeType !== 3) { return; }
     var re = /\S+/g, m;
     while ((m = re.exec(node.data))) {
       var range = doc.createRange();
@@ -190,8 +190,9 @@ function measure(f) {
       range.setEnd(node, m.index + m[0].length);
       var lines = {};
       Array.prototype.forEach.call(range.getClientRects(), function (r) { if (r.width > 0) { lines[Math.round(r.top)] = true; } });
-      if (Object.keys(lines).length > 1) { out.brokenOwners.push(m[0]); }
+      if (Object.keys(lines).length > 1) { out.brokenWords.push(m[0]); }
     }
+    });
   });
   out.cardsInside = true;
   var summary = doc.querySelector(".cards").getBoundingClientRect();
@@ -230,7 +231,7 @@ type measurements struct {
 	Badges            int      `json:"badges"`
 	Overlaps          []string `json:"overlaps"`
 	Wide              []string `json:"wide"`
-	BrokenOwners      []string `json:"brokenOwners"`
+	BrokenWords       []string `json:"brokenWords"`
 	CardsInside       bool     `json:"cardsInside"`
 }
 
@@ -340,7 +341,8 @@ func screenshot(t *testing.T, dir, name, page string, width, height, fullHeight 
 // phone width in real headless Chromium and measures it: the worst finding
 // is the first row; at 390 px nothing is wider than the viewport, the
 // checks are cards, and no two badges overlap (at either width); owners'
-// words are never broken. The screenshots are kept.
+// words and check ids are never broken inside a word. The screenshots
+// are kept.
 func TestDashboardLayoutInChromium(t *testing.T) {
 	skipWithoutChromium(t)
 	cur, prev := realisticAssessment(t)
@@ -393,8 +395,8 @@ func TestDashboardLayoutInChromium(t *testing.T) {
 			if len(got.Overlaps) > 0 {
 				t.Errorf("overlapping badges:\n%s", strings.Join(got.Overlaps, "\n"))
 			}
-			if len(got.BrokenOwners) > 0 {
-				t.Errorf("owner words broken across lines: %q", got.BrokenOwners)
+			if len(got.BrokenWords) > 0 {
+				t.Errorf("words of owners or check ids broken across lines: %q", got.BrokenWords)
 			}
 			if !got.CardsInside {
 				t.Error("a summary card reaches outside the summary")

@@ -2,6 +2,7 @@ package report
 
 import (
 	_ "embed"
+	"html"
 	"html/template"
 	"io"
 	"strings"
@@ -18,6 +19,9 @@ var dashboard = sync.OnceValue(func() *template.Template {
 	funcs := template.FuncMap{
 		// label shows a status for people: "not assessed", not "not_assessed".
 		"label": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		// breakable lets a check id wrap after "_", ".", ":" and "-" rather
+		// than inside a word.
+		"breakable": breakable,
 		// outcomeClass colours a request's result: a command that ran and
 		// failed differs from one that ran and succeeded.
 		"outcomeClass": func(r Request) string {
@@ -78,4 +82,18 @@ func WriteDashboardChanges(w io.Writer, a *assess.Assessment, ch Changes) error 
 		d.Requests = readRequests(a.AuditChain.File, recentRequests)
 	}
 	return dashboard().Execute(w, d)
+}
+
+// breakable escapes id and adds a line break opportunity (<wbr>) after
+// each "_", ".", ":" and "-", so a long check id wraps at its separators.
+func breakable(id string) template.HTML {
+	var b strings.Builder
+	for _, r := range id {
+		b.WriteString(html.EscapeString(string(r)))
+		switch r {
+		case '_', '.', ':', '-':
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
 }

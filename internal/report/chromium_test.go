@@ -8,10 +8,12 @@ import (
 	"html"
 	"image"
 	"image/png"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,6 +202,12 @@ function measure(f) {
     var r = c.getBoundingClientRect();
     if (r.left < summary.left - 0.5 || r.right > summary.right + 0.5) { out.cardsInside = false; }
   });
+  // Sorting by check id and back by status keeps working.
+  function firstID() { return doc.querySelector("#checks tbody tr").getAttribute("data-id"); }
+  doc.querySelector('button.sort[data-key="id"]').click();
+  out.firstByID = firstID();
+  doc.querySelector('button.sort[data-key="status"]').click();
+  out.firstByStatus = firstID();
   document.getElementById("measurements").textContent = JSON.stringify(out);
 }
 </script>`
@@ -233,6 +241,8 @@ type measurements struct {
 	Wide              []string `json:"wide"`
 	BrokenWords       []string `json:"brokenWords"`
 	CardsInside       bool     `json:"cardsInside"`
+	FirstByID         string   `json:"firstByID"`
+	FirstByStatus     string   `json:"firstByStatus"`
 }
 
 var measurementsRE = regexp.MustCompile(`(?s)<pre id="measurements">(.*?)</pre>`)
@@ -272,6 +282,14 @@ func realisticAssessment(t *testing.T) (cur, prev *assess.Assessment) {
 		}
 	}
 	return cur, prev
+}
+
+func checkIDs(a *assess.Assessment) map[string]bool {
+	m := map[string]bool{}
+	for _, c := range a.AllChecks() {
+		m[c.CheckID] = true
+	}
+	return m
 }
 
 // artifactDir is where the screenshots stay for a developer to look at:
@@ -388,6 +406,9 @@ func TestDashboardLayoutInChromium(t *testing.T) {
 			}
 			if got.FirstCheck != worst.CheckID {
 				t.Errorf("first check row = %q, want the worst finding %q (%s, %s)", got.FirstCheck, worst.CheckID, worst.Status, worst.Risk)
+			}
+			if ids := slices.Sorted(maps.Keys(checkIDs(cur))); got.FirstByID != ids[0] || got.FirstByStatus != worst.CheckID {
+				t.Errorf("after sorting by id the first row is %q, want %q; by status %q, want %q", got.FirstByID, ids[0], got.FirstByStatus, worst.CheckID)
 			}
 			if got.Badges < 40 {
 				t.Errorf("%d visible badges, want the status and risk of every check", got.Badges)

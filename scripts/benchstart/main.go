@@ -1,11 +1,12 @@
 // Command benchstart times how long programs take to start and exit, for
 // scripts/bench-startup. Each argument is NAME=COMMAND (COMMAND split on
 // spaces). It runs -w warm-up rounds, then -r rounds in which every command
-// runs once, in an order that rotates from round to round, so a change in
-// the host's load hits all of them alike. For each command it prints the
-// median wall time, the median CPU time (user + system, from the child's
-// rusage, which the host's load disturbs less) and the shortest wall time,
-// each with its ratio to the first command's.
+// runs once, in a fresh random order each round, so a change in the host's
+// load hits all of them alike and no command always follows the same one.
+// For each command it prints the median wall time, the median CPU time
+// (user + system, from the child's rusage, which the host's load disturbs
+// less) and the shortest wall time, each with its ratio to the first
+// command's.
 //
 // With -inittrace N it runs one COMMAND N times with GODEBUG=inittrace=1
 // instead and prints, per package, the median time of its initialisation
@@ -17,6 +18,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"slices"
@@ -65,8 +67,8 @@ func main() {
 		os.Exit(1)
 	}
 	for round := 0; round < *warm+*rounds; round++ {
-		for i := range bs {
-			b := bs[(round+i)%len(bs)]
+		for _, i := range rand.Perm(len(bs)) {
+			b := bs[i]
 			wall, cpu, err := runOnce(b.argv, devnull)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "benchstart: %s: %v\n", b.name, err)

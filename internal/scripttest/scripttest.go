@@ -58,6 +58,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/clawwarden/clawwarden/internal/schedule"
+	"github.com/clawwarden/clawwarden/internal/sockets/sockettest"
 	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
@@ -118,27 +119,7 @@ func Params(dir, bin string) testscript.Params {
 // ends.
 func binary(t *testing.T) string {
 	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "clawwarden-script-bin-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "clawwarden")
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin
+	return sockettest.CopyTestBinary(t, "clawwarden")
 }
 
 func condition(cond string) (bool, error) {

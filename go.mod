@@ -3,7 +3,6 @@ module github.com/clawwarden/clawwarden
 go 1.26.0
 
 require (
-	github.com/aymanbagabas/go-udiff v0.4.2
 	github.com/creack/pty v1.1.24
 	github.com/hiddeco/sshsig v0.2.0
 	github.com/mdlayher/netlink v1.11.2

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
-	"github.com/aymanbagabas/go-udiff"
-
+	"github.com/clawwarden/clawwarden/internal/command"
 	"github.com/clawwarden/clawwarden/internal/config"
 	"github.com/clawwarden/clawwarden/internal/egress"
 	"github.com/clawwarden/clawwarden/internal/openclaw"
@@ -82,7 +83,7 @@ func Write(path string, data []byte, force bool, check func(string) error, now t
 		if err := check(path); err != nil {
 			return Outcome{}, err
 		}
-		return Outcome{Action: Kept, Diff: udiff.Unified("yours", "template", string(old), string(data))}, nil
+		return Outcome{Action: Kept, Diff: unifiedDiff(old, data)}, nil
 	}
 	backup := fmt.Sprintf("%s.bak-%s", path, now.UTC().Format("20060102T150405Z"))
 	if err := safefile.WriteFile(backup, old); err != nil {
@@ -92,4 +93,26 @@ func Write(path string, data []byte, force bool, check func(string) error, now t
 		return Outcome{}, err
 	}
 	return Outcome{Action: Replaced, Backup: backup}, nil
+}
+
+// unifiedDiff is `diff -u` from the person's file ("yours") to the template,
+// or a note when diff(1) cannot be run. diff is run, not linked: a diff
+// library's initialisation would cost every clawwarden start, the sudo shim
+// included, for the one command that shows a difference.
+func unifiedDiff(old, new []byte) string {
+	dir, err := os.MkdirTemp("", "clawwarden-diff-")
+	if err != nil {
+		return "(cannot show the difference: " + err.Error() + ")\n"
+	}
+	defer os.RemoveAll(dir)
+	a, b := filepath.Join(dir, "yours"), filepath.Join(dir, "template")
+	if err := errors.Join(os.WriteFile(a, old, 0o600), os.WriteFile(b, new, 0o600)); err != nil {
+		return "(cannot show the difference: " + err.Error() + ")\n"
+	}
+	out, err := command.Exec{}.Run(context.Background(), command.Cmd{Name: "diff", Args: []string{"-u", "--label", "yours", "--label", "template", a, b}})
+	// diff exits 1 when the files differ, which they do here.
+	if len(out.Stdout) == 0 && err != nil {
+		return "(diff(1) could not be run, so the difference is not shown: " + err.Error() + ")\n"
+	}
+	return string(out.Stdout)
 }

@@ -71,7 +71,10 @@ func ParseApproved(data []byte, name string) ([]Rule, error) {
 		}
 		rules = append(rules, r)
 	}
-	rules = make([]Rule, 0, bytes.Count(data, []byte("{")))
+	// Sized by the objects the file can hold: a brace counts only where an
+	// entry could start (braces inside strings would otherwise reserve
+	// memory for entries that are not there; an entry takes at least 10 bytes).
+	rules = make([]Rule, 0, min(bytes.Count(data, []byte("{")), len(data)/10+1))
 	if !scanApproved(data, add) {
 		rules, first = rules[:0], nil
 		entries, err := decodeApproved(data)

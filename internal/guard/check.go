@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/clawwarden/clawwarden/internal/policy"
@@ -28,9 +29,11 @@ type Line struct {
 
 // CheckLine decides o.Argv as [Run] would, without asking anyone or running
 // anything: a line whose first word is exactly "sudo" or "sudoedit" is first
-// parsed as the shim parses it, with a person at the terminal, and a line the
-// shim refuses for its options is a policy refusal (ErrPolicyBlock, wrapping
-// the shim's reason); everything else goes through [Check]. The error is
+// parsed as the shim parses it, with a person at the terminal and
+// OPENCLAW_ALLOW_NONINTERACTIVE_SUDO from o.Env; a line the shim refuses for
+// its options is a policy refusal (ErrPolicyBlock, wrapping the shim's
+// reason), -n/-S/-A without that setting the shim's shim.ErrNoPerson;
+// everything else goes through [Check]. The error is
 // [Check]'s; a sudo line that does not parse is ErrInvalidCommand.
 func CheckLine(o Options, cwd string) (Line, error) {
 	l := Line{Via: "exec", Command: o.Argv}
@@ -48,7 +51,7 @@ func CheckLine(o Options, cwd string) (Line, error) {
 	l.PolicyFileExists = exists
 	edit := o.Argv[0] == "sudoedit"
 	plan, err := shim.Decide(o.Argv[1:], shim.Options{
-		Edit: edit, AllowNonInteractive: true, Person: true,
+		Edit: edit, AllowNonInteractive: o.Env.AllowNoninteractiveSudo, Person: true,
 		PolicyPath: l.PolicyFile, NamesExactly: pol.NamesExactly,
 	})
 	if err != nil {
@@ -63,6 +66,9 @@ func CheckLine(o Options, cwd string) (Line, error) {
 	case shim.Refuse:
 		l.Command, l.Hints = nil, plan.Hints
 		l.Decided, l.Decision = true, policy.Decision{Rule: "shim", Reason: plan.Err.Error(), Subject: policy.ShellJoin(o.Argv)}
+		if errors.Is(plan.Err, shim.ErrNoPerson) {
+			return l, plan.Err // -n/-S/-A without OPENCLAW_ALLOW_NONINTERACTIVE_SUDO=1
+		}
 		return l, fmt.Errorf("%w: %w", ErrPolicyBlock, plan.Err)
 	}
 	o.Argv, o.NamedArgv, o.SudoArgs, o.Edit = plan.Command, plan.Named, plan.SudoArgs, plan.Edit

@@ -39,6 +39,7 @@ func TestCheckLineMatchesRun(t *testing.T) {
 		noPolicy        bool // no policy files at all
 		requireFiles    bool // OPENCLAW_REQUIRE_POLICY_FILES=1
 		requireSession  bool // OPENCLAW_REQUIRE_SESSION_ID=1
+		nonInteractive  bool // OPENCLAW_ALLOW_NONINTERACTIVE_SUDO=1
 		want            error
 		allowed         bool
 		rule            string
@@ -55,7 +56,8 @@ func TestCheckLineMatchesRun(t *testing.T) {
 		{name: "policy files required and missing", argv: []string{"id"}, noPolicy: true, requireFiles: true, want: ErrPolicyFilesMissing},
 		{name: "session id required", argv: []string{"id"}, requireSession: true, want: ErrSessionIDMissing, allowed: true, rule: "allow[0]"},
 		{name: "sudo line: plain command", argv: []string{"sudo", "id"}, allowed: true, rule: "allow[0]"},
-		{name: "sudo line: non-interactive", argv: []string{"sudo", "-n", "true"}, allowed: true, rule: "allow[1]"},
+		{name: "sudo line: non-interactive, allowed by the setting", argv: []string{"sudo", "-n", "true"}, nonInteractive: true, allowed: true, rule: "allow[1]"},
+		{name: "sudo line: non-interactive without the setting", argv: []string{"sudo", "-n", "true"}, want: shim.ErrNoPerson, rule: "shim"},
 		{name: "sudo line: denied command", argv: []string{"sudo", "id", "-un"}, want: ErrPolicyBlock, rule: "deny[0]"},
 		{name: "sudo line: shell", argv: []string{"sudo", "sh"}, want: ErrPolicyBlock, rule: "builtin:shell"},
 		{name: "sudo line: identity change named exactly", argv: []string{"sudo", "-u", "nobody", "/usr/bin/id"}, allowed: true, rule: "allow_exact (full sudo command line)"},
@@ -76,7 +78,7 @@ func TestCheckLineMatchesRun(t *testing.T) {
 				write(t, paths.Security(config.CommandPolicyFile), cmdPolicy)
 				write(t, paths.Security(config.PromptPolicyFile), `{"require_confirmation_for_untrusted": true}`)
 			}
-			env := config.Env{RequirePolicyFiles: tt.requireFiles, RequireSessionID: tt.requireSession}
+			env := config.Env{RequirePolicyFiles: tt.requireFiles, RequireSessionID: tt.requireSession, AllowNoninteractiveSudo: tt.nonInteractive}
 			o := Options{Argv: tt.argv, Paths: paths, Env: env, Sudo: sudoPath, Via: "exec",
 				Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard}
 
@@ -94,8 +96,8 @@ func TestCheckLineMatchesRun(t *testing.T) {
 			// The real path: the shim's plan for a sudo line, then the guard.
 			if tt.argv[0] == "sudo" || tt.argv[0] == "sudoedit" {
 				pol, _, _ := loadPolicy(paths.Security(config.CommandPolicyFile))
-				plan, err := shim.Decide(tt.argv[1:], shim.Options{Edit: tt.argv[0] == "sudoedit",
-					AllowNonInteractive: true, PolicyPath: line.PolicyFile, NamesExactly: pol.NamesExactly})
+				plan, err := shim.Decide(tt.argv[1:], shim.Options{Edit: tt.argv[0] == "sudoedit", Person: true,
+					AllowNonInteractive: tt.nonInteractive, PolicyPath: line.PolicyFile, NamesExactly: pol.NamesExactly})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -133,7 +135,12 @@ func TestCheckLineMatchesRun(t *testing.T) {
 					t.Errorf("Run did not get as far as asking a person: %v", runErr)
 				}
 			case tt.rule == "shim":
-				if !errors.Is(runErr, shim.ErrRiskyOptions) || decided {
+				// The shim's own refusal, which CheckLine's error wraps.
+				shimErr := shim.ErrRiskyOptions
+				if errors.Is(tt.want, shim.ErrNoPerson) {
+					shimErr = shim.ErrNoPerson
+				}
+				if !errors.Is(checkErr, shimErr) || !errors.Is(runErr, shimErr) || decided {
 					t.Errorf("Run: %v (policy record %v), want the shim's refusal", runErr, decided)
 				}
 			default:

@@ -187,9 +187,15 @@ func RenderCronLine(spec, exe string, env []EnvVar) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString(spec)
+	if strings.Contains(exe, `\`) {
+		return "", fmt.Errorf("%q: a backslash cannot be quoted safely in a crontab line (cron reads %% after it)", exe)
+	}
 	for _, e := range env {
 		if err := unitfile.CheckValue(e.Value); err != nil {
 			return "", fmt.Errorf("%s: %w", e.Name, err)
+		}
+		if strings.Contains(e.Value, `\`) {
+			return "", fmt.Errorf("%s=%q: a backslash cannot be quoted safely in a crontab line (cron reads %% after it)", e.Name, e.Value)
 		}
 		b.WriteString(" " + e.Name + "=" + unitfile.CronQuote(e.Value))
 	}

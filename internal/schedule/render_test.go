@@ -80,6 +80,13 @@ func TestRenderCronLineQuoting(t *testing.T) {
 	if _, err := RenderCronLine("* * * * *", "/a\nb", nil); err == nil {
 		t.Error("newline in the path was accepted")
 	}
+	// cron takes the % after a backslash as the end of the command.
+	if _, err := RenderCronLine("* * * * *", `/a\%b/clawwarden`, nil); err == nil {
+		t.Error("backslash in the path was accepted")
+	}
+	if _, err := RenderCronLine("* * * * *", "/a", []EnvVar{{"HOME", `/h\`}}); err == nil {
+		t.Error("backslash in a value was accepted")
+	}
 }
 
 func TestRenderPlist(t *testing.T) {

@@ -37,16 +37,22 @@ type Approver struct {
 	// AuditForward is where audit records also go when Env.AuditSyslog is
 	// set; nil means the host's journald or syslog socket.
 	AuditForward *audit.Forwarder
+
+	alog *audit.Log // built on first use, so one outage warns once
 }
 
 // log is the audit log; a record it could not send off the host is
-// reported on Stderr.
+// reported on Stderr (once per outage: the log and its forwarder are kept
+// for the approver's life).
 func (a *Approver) log() *audit.Log {
-	return auditLog(a.Paths, a.Env, a.AuditForward, func(err error) {
-		if a.Stderr != nil {
-			fmt.Fprintf(a.Stderr, "clawwarden: warning: %v\n", err)
-		}
-	})
+	if a.alog == nil {
+		a.alog = auditLog(a.Paths, a.Env, a.AuditForward, func(err error) {
+			if a.Stderr != nil {
+				fmt.Fprintf(a.Stderr, "clawwarden: warning: %v\n", err)
+			}
+		})
+	}
+	return a.alog
 }
 
 func (a *Approver) now() time.Time {

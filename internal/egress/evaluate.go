@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -381,7 +380,7 @@ func matchRule(rules []Rule, s sockets.Socket, names []string, hostAddrs map[str
 		if rule.Port != 0 && rule.Port != int(s.Remote.Port()) {
 			continue
 		}
-		if !commandMatches(rule.Command, s) {
+		if !s.OwnedBy(rule.Command) {
 			continue
 		}
 		switch {
@@ -405,31 +404,6 @@ func matchRule(rules []Rule, s sockets.Socket, names []string, hostAddrs map[str
 		}
 	}
 	return -1
-}
-
-// commandMatches reports whether a rule's command allows the owner of s: an
-// empty command allows any owner; otherwise the process name, the
-// executable's base name or (for an absolute path) the executable must
-// match. An unknown owner matches no command.
-func commandMatches(command string, s sockets.Socket) bool {
-	if command == "" {
-		return true
-	}
-	if !s.Attributed() {
-		return false
-	}
-	exe := strings.TrimSuffix(s.Exe, " (deleted)")
-	switch {
-	case command == s.Process:
-		return true
-	case strings.HasPrefix(command, "/"):
-		return command == exe
-	case exe != "" && command == filepath.Base(exe):
-		return true
-	case len(s.Process) == 15 && strings.HasPrefix(command, s.Process):
-		return true
-	}
-	return false
 }
 
 // newFinding builds the finding for a flagged connection.

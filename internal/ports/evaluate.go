@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -247,7 +246,7 @@ func match(rules []Rule, candidates []int32, s *sockets.Socket) (int, string) {
 			}
 			continue
 		}
-		if !CommandMatches(rule.Command, *s) {
+		if !s.OwnedBy(rule.Command) {
 			if near == "" {
 				near = fmt.Sprintf("entry %d approves port %d/%s for command %q, but the process is %s", i, rule.Port, s.Proto, rule.Command, processName(*s))
 			}
@@ -256,32 +255,6 @@ func match(rules []Rule, candidates []int32, s *sockets.Socket) (int, string) {
 		return int(i), ""
 	}
 	return -1, near
-}
-
-// CommandMatches reports whether a rule's command approves the owner of s.
-// An empty command approves any owner. A command matches the process name
-// (comm; a name longer than Linux's 15-character comm matches its
-// truncation), the executable's base name, or, when it is an absolute path,
-// the executable path. An unknown owner matches no command.
-func CommandMatches(command string, s sockets.Socket) bool {
-	if command == "" {
-		return true
-	}
-	if !s.Attributed() {
-		return false
-	}
-	exe := strings.TrimSuffix(s.Exe, " (deleted)")
-	switch {
-	case command == s.Process:
-		return true
-	case strings.HasPrefix(command, "/"):
-		return command == exe
-	case exe != "" && command == filepath.Base(exe):
-		return true
-	case len(s.Process) == 15 && strings.HasPrefix(command, s.Process):
-		return true
-	}
-	return false
 }
 
 // processName names the owner of s for people.

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -82,6 +83,32 @@ func (s Socket) Listening() bool {
 
 // Attributed reports whether the owning process of s is known.
 func (s Socket) Attributed() bool { return s.PID > 0 }
+
+// OwnedBy reports whether command (a baseline's or an allowlist's) names the
+// owner of s. An empty command names any owner. A command matches the
+// process name (comm; a name longer than Linux's 15-character comm matches
+// its truncation), the executable's base name, or, when it is an absolute
+// path, the executable path. An unknown owner matches no command.
+func (s Socket) OwnedBy(command string) bool {
+	if command == "" {
+		return true
+	}
+	if !s.Attributed() {
+		return false
+	}
+	exe := strings.TrimSuffix(s.Exe, " (deleted)")
+	switch {
+	case command == s.Process:
+		return true
+	case strings.HasPrefix(command, "/"):
+		return command == exe
+	case exe != "" && command == filepath.Base(exe):
+		return true
+	case len(s.Process) == 15 && strings.HasPrefix(command, s.Process):
+		return true
+	}
+	return false
+}
 
 // Options selects the sockets [List] returns.
 type Options struct {

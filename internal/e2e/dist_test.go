@@ -12,10 +12,15 @@ import (
 	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
-// TestReproducibleBuild builds the linux/amd64 release binary twice with
-// scripts/dist, the second time with an empty build cache so nothing is
-// reused, and checks the bytes are identical and `version` reports the
-// version information.
+// TestReproducibleBuild builds the linux/amd64 release binaries twice with
+// scripts/dist, the second time from a copy of the checkout at another path,
+// and checks the bytes are identical and `version` reports the version
+// information. What could make two builds of one commit differ is the
+// checkout's path, the clock, the VCS state and the build id, which
+// scripts/dist's flags control; both builds share the build cache (a cold
+// second build took 70 CPU-seconds of the suite and would test Go's own
+// compiler determinism, not the script): with -trimpath the path is not part
+// of a package's cache key, and each binary is linked afresh.
 func TestReproducibleBuild(t *testing.T) {
 	// Slow (a real OpenClaw, or whole builds) and independent of the other
 	// tests: it runs beside the other slow ones, after the rest.
@@ -26,10 +31,10 @@ func TestReproducibleBuild(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		testenv.Skip(t, "git is needed for the version information")
 	}
-	build := func(out string, extraEnv ...string) [][]byte {
+	build := func(repo, out string) [][]byte {
 		cmd := exec.Command("./scripts/dist")
-		cmd.Dir = "../.."
-		cmd.Env = append(os.Environ(), append([]string{"DIST_TARGETS=linux/amd64", "DIST_DIR=" + out}, extraEnv...)...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "DIST_TARGETS=linux/amd64", "DIST_DIR="+out)
 		if o, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("scripts/dist: %v\n%s", err, o)
 		}
@@ -66,8 +71,34 @@ func TestReproducibleBuild(t *testing.T) {
 		}
 		return datas
 	}
-	a := build(t.TempDir())
-	b := build(t.TempDir(), "GOCACHE="+t.TempDir())
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The copy holds the sources and .git, not what tests and builds write
+	// beside them while this runs.
+	other := filepath.Join(t.TempDir(), "elsewhere", "clawwarden")
+	ents, err := os.ReadDir(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		from, to := filepath.Join(repo, e.Name()), filepath.Join(other, e.Name())
+		switch {
+		case e.Name() == "test-artifacts" || e.Name() == "dist":
+		case e.IsDir():
+			if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			copyFile(t, from, to)
+		}
+	}
+	a := build(repo, t.TempDir())
+	b := build(other, t.TempDir())
 	for i := range a {
 		if !bytes.Equal(a[i], b[i]) {
 			t.Fatalf("two builds of one commit differ (%d vs %d bytes)", len(a[i]), len(b[i]))

@@ -150,12 +150,14 @@ func TestOpenClawHookInstallUninstall(t *testing.T) {
 			t.Parallel()
 			w := newOpenClawWorld(t)
 			binDir := filepath.Join(w.home, ".openclaw", "bin")
-			// A config OpenClaw itself wrote, with settings of its own.
-			w.oc("config", "set", "gateway.port", "19001", "--strict-json")
+			// A config OpenClaw itself wrote, with settings of its own (one
+			// batch: each `openclaw config set` is a Node start).
+			batch := []map[string]any{{"path": "gateway.port", "value": 19001}}
 			if tt.existing != nil {
-				v, _ := json.Marshal(tt.existing)
-				w.oc("config", "set", hook.PrependKey, string(v), "--strict-json")
+				batch = append(batch, map[string]any{"path": hook.PrependKey, "value": tt.existing})
 			}
+			ops, _ := json.Marshal(batch)
+			w.oc("config", "set", "--batch-json", string(ops))
 			before, err := os.ReadFile(w.config)
 			if err != nil {
 				t.Fatal(err)

@@ -126,16 +126,10 @@ func TestOpenClawPlugin(t *testing.T) {
 		t.Errorf("tool result of %q: %q, want the session key and reason", commands[3], results[3])
 	}
 
-	start = time.Now()
-	st := w.hookStatus(0, "--runtime")
-	t.Logf("hook status --runtime took %s", time.Since(start))
-	if l, _ := st.Layer(hook.LayerPlugin); l.State != hook.StateOK || !strings.Contains(l.Detail, "before_tool_call") || !strings.Contains(l.Detail, "resolve_exec_env") {
-		t.Errorf("plugin layer after install (--runtime): %+v", l)
-	}
-
 	// Ways round the shim the agent can open from its exec tool (one world
 	// with the test above: each install and uninstall is a minute of Node
-	// starts).
+	// starts). An alias named sudo in ~/.bashrc: `hook status` names it and
+	// exits 10, while the plugin itself is loaded with its hooks.
 	if !strings.Contains(out, "exec shell snapshots stay on") {
 		t.Errorf("install output does not say OpenClaw's exec shell snapshots stay on (no systemd user unit here):\n%s", out)
 	}
@@ -143,9 +137,14 @@ func TestOpenClawPlugin(t *testing.T) {
 	if err := os.WriteFile(bashrc, []byte("# ~/.bashrc\nexport EDITOR=vi\nalias sudo=/usr/bin/sudo\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := w.run(w.bin, "hook", "status")
-	if code != 10 || !strings.Contains(out, "NOT effective") || !strings.Contains(out, bashrc+":3: alias sudo") {
-		t.Errorf("hook status with an alias named sudo in ~/.bashrc: exit %d, want 10 naming it\n%s%s", code, out, errOut)
+	start = time.Now()
+	st := w.hookStatus(10, "--runtime")
+	t.Logf("hook status --runtime took %s", time.Since(start))
+	if l, _ := st.Layer(hook.LayerPlugin); l.State != hook.StateOK || !strings.Contains(l.Detail, "before_tool_call") || !strings.Contains(l.Detail, "resolve_exec_env") {
+		t.Errorf("plugin layer after install (--runtime): %+v", l)
+	}
+	if l, _ := st.Layer(hook.LayerShellAliases); st.Effective || l.State != hook.StateOverridden || !strings.Contains(l.Detail, bashrc+":3: alias sudo") {
+		t.Errorf("hook status with an alias named sudo in ~/.bashrc: effective %v, %+v; want it named", st.Effective, l)
 	}
 	if err := os.WriteFile(bashrc, []byte("# ~/.bashrc\nexport EDITOR=vi\n"), 0o600); err != nil {
 		t.Fatal(err)

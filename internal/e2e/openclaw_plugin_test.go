@@ -62,17 +62,23 @@ func (w *openclawWorld) hookStatus(want int, args ...string) hook.Status {
 	return st
 }
 
-// TestOpenClawPlugin: `hook install` links clawwarden's plugin into the real
-// OpenClaw; in one agent turn (a fake model scripting the exec tool) the
-// plugin blocks sudo by path and an alias named sudo with its reason in the
-// tool result, lets a harmless command run, and gives the exec the session
-// key; `hook status` reports it active. Then what the agent can do from its
-// exec tool to skip the installed shim is reported: an alias named sudo in
-// ~/.bashrc (which OpenClaw's exec shell snapshot loads before every
-// command) makes `hook status` exit 10 naming it; after `openclaw config
-// unset tools.exec.pathPrepend`, `hook status` and `assess` say so. `hook
-// uninstall` removes the plugin and leaves openclaw.json byte for byte as it
-// was before install.
+// TestOpenClawPlugin: against the real OpenClaw CLI, over a config
+// OpenClaw wrote with a pathPrepend of its own, `hook install` puts the shim
+// first in tools.exec.pathPrepend as `openclaw config get` reads it back
+// (keeping "~/bin" as written) and links clawwarden's plugin; a second
+// install changes nothing. In one agent turn (a fake model scripting the
+// exec tool) the plugin blocks sudo by path and an alias named sudo with its
+// reason in the tool result, lets a harmless command run, and gives the exec
+// the session key. Then what the agent can do from its exec tool to skip the
+// installed shim is reported: an alias named sudo in ~/.bashrc (which
+// OpenClaw's exec shell snapshot loads before every command) makes `hook
+// status --runtime` exit 10 naming it, while the plugin is loaded with its
+// hooks; after `openclaw config unset tools.exec.pathPrepend`, `hook status`
+// and `assess` say so. `hook uninstall` removes the plugin, puts the old
+// pathPrepend back and leaves openclaw.json byte for byte as it was before
+// install. (One world for all of it: each install and uninstall is a minute
+// of Node starts. Installing over an unset pathPrepend, and its uninstall,
+// are TestInitEnforceThenUninstall's.)
 func TestOpenClawPlugin(t *testing.T) {
 	t.Parallel()
 	w := newOpenClawWorld(t)
@@ -85,8 +91,12 @@ func TestOpenClawPlugin(t *testing.T) {
 	}
 	m := startFakeModel(t, prompt, commands, func([]string) string { return "done" })
 	w.writeFakeModelConfig(m)
-	// As people's configs are: written by OpenClaw (its key order, its meta).
-	w.oc("config", "set", "gateway.port", "19001", "--strict-json")
+	// As people's configs are: written by OpenClaw (its key order, its meta),
+	// here with a pathPrepend of the person's (one batch: each `openclaw
+	// config set` is a Node start).
+	existing := []string{"/opt/tools/bin", "~/bin"}
+	ops, _ := json.Marshal([]map[string]any{{"path": "gateway.port", "value": 19001}, {"path": hook.PrependKey, "value": existing}})
+	w.oc("config", "set", "--batch-json", string(ops))
 	before, err := os.ReadFile(w.config)
 	if err != nil {
 		t.Fatal(err)
@@ -95,13 +105,36 @@ func TestOpenClawPlugin(t *testing.T) {
 	start := time.Now()
 	out := w.clawwarden(0, "hook", "install")
 	t.Logf("hook install took %s", time.Since(start))
-	if !strings.Contains(out, "linked it into OpenClaw as plugin "+hook.PluginID) {
-		t.Errorf("install output does not report the plugin:\n%s", out)
+	if !strings.Contains(out, "linked it into OpenClaw as plugin "+hook.PluginID) || !strings.Contains(out, "set "+hook.PrependKey) {
+		t.Errorf("install output does not report the plugin and the pathPrepend change:\n%s", out)
 	}
 	pluginDir := filepath.Join(w.home, ".openclaw", "security", "openclaw-plugin")
 	p := w.plugin()
 	if p == nil || p.Status != "loaded" || !p.Enabled || p.RootDir != pluginDir {
 		t.Fatalf("openclaw plugins list after install: %+v, want loaded and enabled from %s", p, pluginDir)
+	}
+	// OpenClaw reads "~/bin" as HOME/bin; the file keeps "~/bin".
+	binDir := filepath.Join(w.home, ".openclaw", "bin")
+	if got, want := w.pathPrepend(), append([]string{binDir}, w.expandTilde(existing)...); !slices.Equal(got, want) {
+		t.Errorf("after install, openclaw config get %s = %q, want %q", hook.PrependKey, got, want)
+	}
+	installed, _ := os.ReadFile(w.config)
+	if !bytes.Contains(installed, []byte(`"~/bin"`)) {
+		t.Errorf("install rewrote the entries as written in openclaw.json:\n%s", installed)
+	}
+	if target, err := os.Readlink(filepath.Join(binDir, "sudo")); err != nil || target != w.bin {
+		t.Errorf("shim -> %q, %v; want %s", target, err, w.bin)
+	}
+	// The shim is clawwarden acting as sudo: it refuses non-interactive sudo.
+	if code, _, errOut := w.run(filepath.Join(binDir, "sudo"), "-n", "true"); code == 0 || !strings.Contains(errOut, "sudo (clawwarden shim)") {
+		t.Errorf("sudo -n true with the shim first on PATH: exit %d, stderr %q", code, errOut)
+	}
+	// Idempotent: nothing changes the second time.
+	if out := w.clawwarden(0, "hook", "install"); !strings.Contains(out, "already starts with") {
+		t.Errorf("second install:\n%s", out)
+	}
+	if again, _ := os.ReadFile(w.config); !bytes.Equal(again, installed) {
+		t.Error("second install changed openclaw.json")
 	}
 
 	start = time.Now()
@@ -126,10 +159,9 @@ func TestOpenClawPlugin(t *testing.T) {
 		t.Errorf("tool result of %q: %q, want the session key and reason", commands[3], results[3])
 	}
 
-	// Ways round the shim the agent can open from its exec tool (one world
-	// with the test above: each install and uninstall is a minute of Node
-	// starts). An alias named sudo in ~/.bashrc: `hook status` names it and
-	// exits 10, while the plugin itself is loaded with its hooks.
+	// Ways round the shim the agent can open from its exec tool. An alias
+	// named sudo in ~/.bashrc: `hook status` names it and exits 10, while the
+	// plugin itself is loaded with its hooks.
 	if !strings.Contains(out, "exec shell snapshots stay on") {
 		t.Errorf("install output does not say OpenClaw's exec shell snapshots stay on (no systemd user unit here):\n%s", out)
 	}
@@ -182,7 +214,7 @@ func TestOpenClawPlugin(t *testing.T) {
 	}
 	// The person puts it back as install set it; uninstall then restores
 	// openclaw.json to the bytes it had before install.
-	v, _ := json.Marshal([]string{filepath.Join(w.home, ".openclaw", "bin")})
+	v, _ := json.Marshal(append([]string{binDir}, existing...))
 	w.oc("config", "set", hook.PrependKey, string(v), "--strict-json")
 
 	out = w.clawwarden(0, "hook", "uninstall")
@@ -201,5 +233,8 @@ func TestOpenClawPlugin(t *testing.T) {
 	}
 	if !bytes.Equal(after, before) {
 		t.Errorf("openclaw.json after uninstall differs from before install\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if _, err := os.Lstat(filepath.Join(binDir, "sudo")); !os.IsNotExist(err) {
+		t.Errorf("shim still there: %v", err)
 	}
 }

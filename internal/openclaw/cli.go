@@ -23,7 +23,7 @@ import (
 type CLI struct {
 	Path    string         // the openclaw executable
 	Env     []string       // the environment; nil inherits clawwarden's
-	Timeout time.Duration  // per command; zero means one minute
+	Timeout time.Duration  // per command; zero means [DefaultTimeout]
 	Runner  command.Runner // nil runs the real program
 
 	// configFile is the active config file `openclaw config file` named,
@@ -31,6 +31,12 @@ type CLI struct {
 	// change while clawwarden runs, and each ask is a Node start.
 	configFile string
 }
+
+// DefaultTimeout bounds each openclaw command when [CLI.Timeout] is zero.
+// Every command is a Node start that loads OpenClaw: seconds on an idle
+// host, a minute or more on a busy one, and a write (config set, plugins
+// install) stopped halfway is worse than a longer wait.
+const DefaultTimeout = 5 * time.Minute
 
 // ErrNoCLI is returned by [FindCLI] when the openclaw command is not on
 // PATH.
@@ -47,7 +53,11 @@ func FindCLI() (*CLI, error) {
 
 // cmd is the [command.Cmd] for openclaw args.
 func (o *CLI) cmd(stdin []byte, args ...string) command.Cmd {
-	return command.Cmd{Name: o.Path, Args: args, Env: o.Env, Stdin: stdin, Timeout: o.Timeout}
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	return command.Cmd{Name: o.Path, Args: args, Env: o.Env, Stdin: stdin, Timeout: timeout}
 }
 
 // run runs openclaw with args; a failure is a [*command.Error] that names

@@ -204,3 +204,16 @@ func TestCLISecurityAuditParsesOnFailure(t *testing.T) {
 		t.Errorf("SecurityAudit with no report: error %v", err)
 	}
 }
+
+// TestCLIDefaultTimeout: with no Timeout each openclaw command gets
+// DefaultTimeout, not the runner's one minute, which a loaded host's Node
+// start can exceed halfway through a write.
+func TestCLIDefaultTimeout(t *testing.T) {
+	f := &fakeCLI{}
+	if err := f.cli().Set(t.Context(), "gateway.port", json.RawMessage(`1`), Expect{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.calls) != 1 || f.calls[0].Timeout != DefaultTimeout || DefaultTimeout <= command.DefaultTimeout {
+		t.Errorf("timeout %v, want DefaultTimeout (%v)", f.calls, DefaultTimeout)
+	}
+}

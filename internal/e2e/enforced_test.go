@@ -45,6 +45,13 @@ func newWorld(t testing.TB, install bool) *world {
 	if _, err := exec.LookPath("ssh-keygen"); err != nil {
 		testenv.Skip(t, "ssh-keygen is not installed (apt-get install openssh-client)")
 	}
+	// Held while enforced mode is installed here (see testenv.LockHost);
+	// released after the uninstall below.
+	unlock, err := testenv.LockHost(testenv.EnforcedLock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unlock)
 	if _, err := os.Stat("/etc/clawwarden"); err == nil {
 		t.Fatal("enforced mode is already installed on this host; the tests install their own")
 	}

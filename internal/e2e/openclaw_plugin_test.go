@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clawwarden/clawwarden/internal/hook"
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // writeFakeModelConfig writes an openclaw.json whose default model is the
@@ -191,8 +192,16 @@ func TestOpenClawPlugin(t *testing.T) {
 	if l, _ := st.Layer(hook.LayerShellAliases); l.State != hook.StateOK {
 		t.Errorf("shell_aliases after the alias was removed: %+v", l)
 	}
+	// The violation is same-user mode's: no enforced mode on the host
+	// meanwhile.
 	reports := t.TempDir()
-	if code, out, errOut := w.run(w.bin, "assess", "--no-openclaw-audit", "--fail-on", "violation", "--out", reports); code != 10 {
+	unlock, err := testenv.LockHost(testenv.EnforcedLock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := w.run(w.bin, "assess", "--no-openclaw-audit", "--fail-on", "violation", "--out", reports)
+	unlock()
+	if code != 10 {
 		t.Errorf("assess: exit %d, want 10 (a violation)\n%s%s", code, out, errOut)
 	}
 	data, err := os.ReadFile(filepath.Join(reports, "openclaw-assessment.json"))

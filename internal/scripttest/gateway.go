@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
 // gatewayEnv lists what the gateway sees of the script's environment:
@@ -23,9 +25,10 @@ var gatewayEnv = []string{"HOME", "PATH", "TMPDIR", "LANG", "NO_COLOR", "USER",
 const gatewayLimit = 10 * time.Minute
 
 type gateway struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  string
+	cmd    *exec.Cmd
+	done   chan struct{}
+	log    string
+	unlock func() // the host's testenv.EnforcedLock, held while it runs
 }
 
 // cmdGateway starts and stops a real OpenClaw gateway:
@@ -37,7 +40,10 @@ type gateway struct {
 //	gateway stop                  stop it and its workers
 //
 // A script runs one gateway at a time; it is stopped when the script ends.
-// Its output goes to $WORK/gateway.log.
+// Its output goes to $WORK/gateway.log. While it runs it holds
+// testenv.EnforcedLock, which enforced-mode tests hold while enforced mode
+// is installed: enforce install refuses while a gateway runs as another
+// account than the agent's.
 func cmdGateway(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
 		ts.Fatalf("usage: gateway start VAR [args...] | gateway stop")
@@ -66,6 +72,15 @@ func cmdGateway(ts *testscript.TestScript, neg bool, args []string) {
 type gatewayKey struct{}
 
 func (gw *gateway) start(ts *testscript.TestScript, name string, extra []string) {
+	unlock, err := testenv.LockHost(testenv.EnforcedLock)
+	ts.Check(err)
+	gw.unlock = unlock
+	started := false
+	defer func() {
+		if !started {
+			gw.release()
+		}
+	}()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	ts.Check(err)
 	port := l.Addr().(*net.TCPAddr).Port
@@ -95,6 +110,7 @@ func (gw *gateway) start(ts *testscript.TestScript, name string, extra []string)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	ts.Check(cmd.Start())
+	started = true
 	gw.cmd, gw.done = cmd, make(chan struct{})
 	go func() { cmd.Wait(); close(gw.done) }()
 	ts.Setenv(name, strconv.Itoa(port))
@@ -110,6 +126,7 @@ func (gw *gateway) start(ts *testscript.TestScript, name string, extra []string)
 		case <-gw.done:
 			log, _ := os.ReadFile(gw.log)
 			gw.cmd = nil
+			gw.release()
 			ts.Fatalf("gateway exited before it listened on %s: %v\n%s", addr, cmd.ProcessState, log)
 		case <-limit:
 			gw.stop()
@@ -138,6 +155,15 @@ func (gw *gateway) stop() {
 	}
 	for _, w := range workers {
 		syscall.Kill(w, syscall.SIGKILL)
+	}
+	gw.release()
+}
+
+// release gives up testenv.EnforcedLock.
+func (gw *gateway) release() {
+	if gw.unlock != nil {
+		gw.unlock()
+		gw.unlock = nil
 	}
 }
 

@@ -243,7 +243,8 @@ type Console struct {
 	mu   sync.Mutex
 	buf  bytes.Buffer
 	seen int
-	done chan struct{}
+	done chan struct{} // closed when the process has exited
+	eof  chan struct{} // closed when the terminal has no writer left and all it held is read
 	err  error
 }
 
@@ -275,7 +276,7 @@ func Start(t testing.TB, cmd *exec.Cmd) *Console {
 		t.Fatal(err)
 	}
 	tty.Close()
-	c := &Console{t: t, Cmd: cmd, pty: ptmx, done: make(chan struct{})}
+	c := &Console{t: t, Cmd: cmd, pty: ptmx, done: make(chan struct{}), eof: make(chan struct{})}
 	go c.read()
 	go func() {
 		c.err = cmd.Wait()
@@ -294,6 +295,7 @@ func Start(t testing.TB, cmd *exec.Cmd) *Console {
 }
 
 func (c *Console) read() {
+	defer close(c.eof)
 	b := make([]byte, 4096)
 	for {
 		n, err := c.pty.Read(b)
@@ -341,7 +343,7 @@ func (c *Console) Expect(re string) string {
 		c.mu.Unlock()
 		select {
 		case <-c.done:
-			time.Sleep(50 * time.Millisecond)
+			c.drain()
 			c.mu.Lock()
 			rest = c.buf.String()[c.seen:]
 			c.mu.Unlock()
@@ -373,9 +375,19 @@ func (c *Console) Wait() int {
 	case <-time.After(60 * time.Second):
 		c.t.Fatalf("process did not exit; output:\n%s", c.Output())
 	}
-	// Let the reader drain what is left.
-	time.Sleep(20 * time.Millisecond)
+	c.drain()
 	return ExitCode(c.err)
+}
+
+// drain waits, once the process has exited, until the reader has taken
+// everything the terminal holds: the master reads EIO once the last
+// writer is gone and its buffer is empty. A process the command left
+// behind may still hold the terminal; the limit only stops a hung test.
+func (c *Console) drain() {
+	select {
+	case <-c.eof:
+	case <-time.After(30 * time.Second):
+	}
 }
 
 // ExitCode returns the exit status carried by err from exec.
@@ -413,4 +425,34 @@ func SetPassword(t testing.TB, u User) string {
 		t.Fatalf("chpasswd: %v: %s", err, out)
 	}
 	return pw
+}
+
+// LockHost takes the host-wide test lock name (an exclusive flock on a file
+// in the temporary directory), waiting for whoever holds it, in this test
+// process or another one: the suite runs its slow end-to-end tests in a
+// second go test process beside the rest. unlock releases it.
+//
+// EnforcedLock is held by every enforced-mode test for as long as its
+// enforced mode is installed, and by whatever needs the host without it:
+// an OpenClaw gateway running as another account than the agent's (enforce
+// install refuses then: a route to root), an assessment that judges
+// same-user mode.
+const EnforcedLock = "enforced"
+
+func LockHost(name string) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "clawwarden-test-"+name+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+	}
+	return func() { f.Close() }, nil
 }

@@ -10,15 +10,15 @@ import (
 	"github.com/clawwarden/clawwarden/internal/testenv"
 )
 
-// TestInitEnforceThenUninstall runs `init --enforce --yes` as the
-// unprivileged test user with a real OpenClaw CLI on PATH: the sudo hook and
-// the schedule are in place afterwards, and `hook uninstall` plus `schedule
-// remove` take them away again.
+// TestInitEnforceThenUninstall runs `init --enforce --yes` as an
+// unprivileged account (testenv.SetupName) with a real OpenClaw CLI on PATH:
+// the sudo hook and the schedule are in place afterwards, and `hook
+// uninstall` plus `schedule remove` take them away again.
 func TestInitEnforceThenUninstall(t *testing.T) {
-	// Slow (a real OpenClaw, or whole builds) and independent of the other
-	// tests: it runs beside the other slow ones, after the rest.
+	// Slow (a real OpenClaw) and independent of the other tests, with an
+	// account of its own: it runs beside the other slow ones.
 	t.Parallel()
-	u := testenv.RequireUser(t)
+	u := testenv.RequireAccount(t, testenv.SetupName)
 	cache := openclawCache()
 	nodeBin := filepath.Join(cache, "node24", "node_modules", "node", "bin")
 	ocBin := filepath.Join(cache, "openclaw", "node_modules", ".bin")

@@ -57,6 +57,11 @@ const (
 	BobName   = "clawwarden-bob"
 )
 
+// SetupName is the account `init --enforce` is tested as: no sudo rules and
+// no other test, so that test runs beside the others without touching the
+// sudo log they count (scripts/test-user).
+const SetupName = "clawwarden-setup"
+
 // RequireAccount is [RequireUser] for another account scripts/test-user
 // creates.
 func RequireAccount(t testing.TB, name string) User {

@@ -1,10 +1,15 @@
 package testenv
 
 import (
+	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
 // TestSkipFailsWhenStrict runs a test that calls Skip in a child process,
@@ -26,4 +31,28 @@ func TestSkipFailsWhenStrict(t *testing.T) {
 			t.Errorf("strict: %v\n%s", err, s)
 		}
 	}
+}
+
+// TestLockHost: while one holder has a host lock nobody else can take it;
+// once it lets go, the next LockHost gets it.
+func TestLockHost(t *testing.T) {
+	name := "locktest-" + strconv.Itoa(os.Getpid())
+	path := filepath.Join(os.TempDir(), "clawwarden-test-"+name)
+	t.Cleanup(func() { os.Remove(path + ".lock") })
+	unlock, err := LockHost(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := safefile.TryLockFor(path); !errors.Is(err, safefile.ErrLocked) {
+		if l != nil {
+			l.Unlock()
+		}
+		t.Fatalf("TryLockFor while LockHost holds it: %v, want ErrLocked", err)
+	}
+	unlock()
+	again, err := LockHost(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again()
 }

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/clawwarden/clawwarden/internal/safefile"
 )
 
 // UserName is the unprivileged user scripts/test-user creates, with
@@ -432,32 +434,24 @@ func SetPassword(t testing.TB, u User) string {
 	return pw
 }
 
-// LockHost takes the host-wide test lock name (an exclusive flock on a file
+// EnforcedLock is the [LockHost] lock that keeps enforced mode's tests
+// apart from what needs the host without enforced mode.
+const EnforcedLock = "enforced"
+
+// LockHost takes the host-wide test lock name (safefile.LockFor on a file
 // in the temporary directory), waiting for whoever holds it, in this test
 // process or another one: the suite runs its slow end-to-end tests in a
 // second go test process beside the rest. unlock releases it.
 //
-// EnforcedLock is held by every enforced-mode test for as long as its
+// [EnforcedLock] is held by every enforced-mode test for as long as its
 // enforced mode is installed, and by whatever needs the host without it:
 // an OpenClaw gateway running as another account than the agent's (enforce
 // install refuses then: a route to root), an assessment that judges
 // same-user mode.
-const EnforcedLock = "enforced"
-
 func LockHost(name string) (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "clawwarden-test-"+name+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	l, err := safefile.LockFor(filepath.Join(os.TempDir(), "clawwarden-test-"+name))
 	if err != nil {
 		return nil, err
 	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
-	}
-	return func() { f.Close() }, nil
+	return func() { l.Unlock() }, nil
 }

@@ -362,8 +362,8 @@ func checkSkillOffered(t *testing.T, m *fakeModel, home string) {
 // tools.exec.pathPrepend; there is no plugin and no same-user hook here, so
 // what holds is the boundary alone.
 func TestAgentTurnEnforced(t *testing.T) {
-	// Installs enforced mode: it runs after the sequential enforced tests,
-	// beside the other slow ones, none of which installs it.
+	// Installs enforced mode (holding testenv.EnforcedLock): it runs after
+	// the sequential enforced tests, beside the other parallel ones.
 	t.Parallel()
 	nodeBin, ocBin := openclawBins(t)
 	w := newWorld(t, true)

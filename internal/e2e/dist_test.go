@@ -22,8 +22,8 @@ import (
 // compiler determinism, not the script): with -trimpath the path is not part
 // of a package's cache key, and each binary is linked afresh.
 func TestReproducibleBuild(t *testing.T) {
-	// Slow (a real OpenClaw, or whole builds) and independent of the other
-	// tests: it runs beside the other slow ones, after the rest.
+	// Slow (whole builds) and independent of the other tests: scripts/test
+	// runs it in its second go test process, beside the rest.
 	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds clawwarden twice from scratch")

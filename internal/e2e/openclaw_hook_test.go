@@ -142,8 +142,8 @@ type listedSkill struct {
 // TestOpenClawSkillListed: after `skill install`, `openclaw skills list`
 // shows the skill as a managed skill, eligible because clawwarden is on PATH.
 func TestOpenClawSkillListed(t *testing.T) {
-	// Slow (a real OpenClaw, or whole builds) and independent of the other
-	// tests: it runs beside the other slow ones, after the rest.
+	// Slow (a real OpenClaw) and independent of the other tests: scripts/test
+	// runs it in its second go test process, beside the rest.
 	t.Parallel()
 	w := newOpenClawWorld(t)
 	w.clawwarden(0, "skill", "install")

@@ -23,7 +23,9 @@ func TestScript(t *testing.T) {
 
 // TestOpenClawScript runs the scripts in testdata/openclaw, which start a
 // real OpenClaw from the cache (scripts/openclaw-env): slow, and
-// independent of the other tests, so they run beside the other slow ones.
+// independent of the other tests (a running gateway holds
+// testenv.EnforcedLock), so scripts/test runs them in its second go test
+// process, beside the rest.
 func TestOpenClawScript(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
